@@ -1,0 +1,84 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ssecast/sse_frame.hpp"
+#include "ssecast/subscriber.hpp"
+
+namespace ssecast {
+
+// An event as accepted from a publisher, already validated.
+struct new_event {
+    std::vector<std::string> channels;  // distinct, valid names
+    std::string type;                   // empty: none
+    std::string data;                   // text to send; split into lines by the encoder
+    std::optional<std::uint32_t> retry_ms;
+};
+
+struct publish_receipt {
+    std::string id;
+    std::size_t delivered = 0;  // live subscribers the event was queued to
+};
+
+struct subscription_start {
+    bool accepted = false;                       // false: the channel limit was reached
+    std::uint64_t subscription = 0;              // handle for unsubscribe()
+    std::vector<frame> backlog;                  // resync notice (if any), then missed events
+    bool resync = false;
+    std::size_t replayed = 0;                    // events in the backlog
+};
+
+struct channel_info {
+    std::string name;
+    std::size_t subscribers = 0;
+    std::size_t buffered = 0;
+    std::optional<std::string> last_id;
+};
+
+struct broker_stats {
+    std::size_t channels = 0;
+    std::size_t subscriptions = 0;
+    std::uint64_t published = 0;
+    std::uint64_t deliveries = 0;
+    std::uint64_t replayed = 0;
+    std::uint64_t resyncs = 0;
+    std::uint64_t evicted = 0;
+    std::uint64_t channels_dropped = 0;
+    std::uint64_t channel_limit_hits = 0;
+};
+
+// The storage and fan-out backend: owns channels, their history and their subscribers. Knows
+// nothing of HTTP. In memory now; Redis-backed and durable implementations come later.
+class broker {
+public:
+    virtual ~broker() = default;
+
+    // Publishes the events in order. All or nothing: if a channel cannot be created because the
+    // channel limit is reached, nothing is published and the result is empty.
+    virtual std::optional<std::vector<publish_receipt>> publish(
+        const std::vector<new_event>& batch) = 0;
+
+    // Subscribes `sink` to `channels` and returns what it missed after `last_event_id`. Atomic
+    // with respect to publish(): every event is either in the backlog or delivered live to `sink`,
+    // never both, never neither. `sink` must stay valid until unsubscribe().
+    virtual subscription_start subscribe(const std::vector<std::string>& channels,
+                                         std::optional<std::string_view> last_event_id,
+                                         subscriber& sink) = 0;
+
+    virtual void unsubscribe(std::uint64_t subscription) = 0;
+
+    // Periodic housekeeping: evicts events past their max age and drops channels that have been
+    // empty (no subscribers, no events) for the grace period.
+    virtual void maintain(std::chrono::steady_clock::time_point now) = 0;
+
+    virtual broker_stats stats() const = 0;
+    virtual std::vector<channel_info> channels() const = 0;
+};
+
+}  // namespace ssecast

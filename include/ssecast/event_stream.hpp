@@ -1,0 +1,60 @@
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ssecast/sse_frame.hpp"
+#include "ssecast/subscriber.hpp"
+
+namespace ssecast {
+
+class hub;
+
+// One open GET /events response: the subscriber side of the broker. Queues shared frames and
+// writes everything queued in one gathered write whenever the socket is free.
+class event_stream final : public subscriber, public std::enable_shared_from_this<event_stream> {
+public:
+    event_stream(boost::asio::ip::tcp::socket socket, hub& owner, std::vector<std::string> channels,
+                 boost::asio::ip::tcp::endpoint peer);
+    ~event_stream();
+
+    // Sends the response header, subscribes, and queues what the client missed.
+    void start(std::optional<std::string> last_event_id);
+
+    bool deliver(const frame& f) override;
+    void heartbeat();
+    // Tells the client when to come back, then ends the stream once that has been sent.
+    void finish(std::chrono::milliseconds retry, const char* reason);
+
+private:
+    bool enqueue(const frame& f);
+    void write_queued();
+    void watch_peer();
+    void close(std::string reason);
+
+    boost::asio::ip::tcp::socket socket_;
+    hub& hub_;
+    std::vector<std::string> channels_;
+    boost::asio::ip::tcp::endpoint peer_;
+    std::vector<frame> queue_;
+    std::vector<frame> in_flight_;
+    std::vector<boost::asio::const_buffer> buffers_;
+    std::size_t pending_bytes_ = 0;  // queued + being written
+    std::size_t queue_limit_ = 0;
+    std::uint64_t subscription_ = 0;
+    std::uint64_t bytes_sent_ = 0;
+    std::uint64_t events_queued_ = 0;
+    std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
+    bool subscribed_ = false;
+    bool writing_ = false;
+    bool finishing_ = false;  // no more events; close once the queue is written
+    bool closed_ = false;
+    const char* finish_reason_ = "";
+};
+
+}  // namespace ssecast

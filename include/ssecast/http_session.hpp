@@ -1,0 +1,45 @@
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <memory>
+#include <optional>
+
+#include "ssecast/router.hpp"
+
+namespace ssecast {
+
+class hub;
+
+// One client connection while it speaks plain HTTP/1.1: reads requests (keep-alive), answers
+// them, or hands its socket to an event_stream for GET /events.
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+    http_session(boost::asio::ip::tcp::socket socket, hub& owner, bool over_capacity);
+    ~http_session();
+
+    void run() { read_request(); }
+    // Shutdown: finish the answer being written, then close instead of waiting for another request.
+    void shutdown();
+
+private:
+    void read_request();
+    void on_read(boost::beast::error_code ec);
+    void send(reply r, const std::string& method, const std::string& target);
+    void linger();
+    void discard_input();
+    void close();
+
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    hub& hub_;
+    boost::asio::ip::tcp::endpoint peer_;
+    bool over_capacity_;
+    bool reading_ = false;
+    bool malformed_ = false;  // the last request could not be parsed: refuse it, then close
+};
+
+}  // namespace ssecast

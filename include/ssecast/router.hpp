@@ -1,0 +1,47 @@
+#pragma once
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ssecast {
+
+class hub;
+
+namespace http = boost::beast::http;
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+// A plain answer, with the reason it was refused (empty when it was not), for the log.
+struct reply {
+    response message;
+    std::string rejection;
+};
+
+// GET /events with valid parameters: the session turns into an event stream.
+struct stream_request {
+    std::vector<std::string> channels;
+    std::optional<std::string> last_event_id;
+};
+
+struct request_context {
+    hub& owner;
+    boost::asio::ip::address peer;
+    bool over_capacity = false;  // the connection limit was reached when this one was accepted
+};
+
+// Decides what a request gets: every endpoint but the event stream is answered here.
+std::variant<reply, stream_request> route(const request& req, const request_context& ctx);
+
+// {"error": message} with `status`; `allow` fills the Allow header of a 405.
+reply error_reply(http::status status, std::string message, unsigned version, bool keep_alive,
+                  const char* allow = nullptr);
+
+// 200 with a jittered retry: and no events: tells EventSource to come back later. Any other
+// status would make it give up for good.
+reply come_back_later(hub& owner, std::string reason, unsigned version);
+
+}  // namespace ssecast

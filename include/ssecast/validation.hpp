@@ -1,0 +1,20 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ssecast {
+
+inline constexpr std::size_t max_channel_name = 128;
+inline constexpr std::size_t max_channels_per_request = 32;
+inline constexpr std::size_t max_event_type = 128;
+inline constexpr std::string_view default_channel = "default";
+inline constexpr std::string_view resync_event_type = "resync";
+
+// Each returns what is wrong with the input, or nothing when it is acceptable.
+std::optional<std::string> check_channel_name(std::string_view name);
+std::optional<std::string> check_event_type(std::string_view type);
+
+}  // namespace ssecast

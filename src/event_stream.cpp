@@ -1,0 +1,164 @@
+#include "ssecast/event_stream.hpp"
+
+#include <array>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "ssecast/broker.hpp"
+#include "ssecast/hub.hpp"
+
+namespace ssecast {
+
+namespace asio = boost::asio;
+
+namespace {
+
+const frame& response_header() {
+    static const frame header = std::make_shared<const std::string>(
+        "HTTP/1.1 200 OK\r\n"
+        "Server: ssecast\r\n"
+        "Content-Type: text/event-stream; charset=utf-8\r\n"
+        "Cache-Control: no-cache, no-transform\r\n"
+        "X-Accel-Buffering: no\r\n"
+        "Connection: close\r\n"
+        "\r\n");
+    return header;
+}
+
+}  // namespace
+
+event_stream::event_stream(asio::ip::tcp::socket socket, hub& owner, std::vector<std::string> channels,
+                           asio::ip::tcp::endpoint peer)
+    : socket_(std::move(socket)), hub_(owner), channels_(std::move(channels)), peer_(peer) {
+    boost::system::error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    queue_limit_ = hub_.settings().max_queue;
+    hub_.add(*this);
+}
+
+event_stream::~event_stream() {
+    if (subscribed_) hub_.store().unsubscribe(subscription_);
+    hub_.remove(*this);
+}
+
+void event_stream::start(std::optional<std::string> last_event_id) {
+    ++hub_.counters().streams_started;
+    enqueue(response_header());
+    // The first bytes of the body go out at once, so clients and proxies see the stream open.
+    enqueue(std::make_shared<const std::string>(
+        ":ok\nretry: " + std::to_string(hub_.settings().reconnect_delay.count()) + "\n\n"));
+
+    auto begin = hub_.store().subscribe(channels_, last_event_id, *this);
+    if (!begin.accepted) {
+        finish(hub_.jittered_retry(), "channel limit reached");
+        return;
+    }
+    subscription_ = begin.subscription;
+    subscribed_ = true;
+    // Replayed events are held by the channel rings already; they do not count against the
+    // subscriber's queue limit, which only bounds what piles up on top of them.
+    std::size_t backlog_bytes = 0;
+    for (const auto& f : begin.backlog) backlog_bytes += f->size();
+    queue_limit_ += backlog_bytes;
+    for (const auto& f : begin.backlog) enqueue(f);
+    spdlog::debug("stream open peer={} channels={} last_event_id={} replayed={} resync={}",
+                  peer_.address().to_string(), fmt::join(channels_, ","), last_event_id.value_or("-"),
+                  begin.replayed, begin.resync);
+    watch_peer();
+}
+
+bool event_stream::deliver(const frame& f) {
+    if (finishing_ || closed_) return false;
+    if (pending_bytes_ + f->size() > queue_limit_) {
+        // Called under the broker's lock: leave the broker alone and close from the event loop.
+        finishing_ = true;
+        ++hub_.counters().slow_consumer_disconnects;
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+            self->close("slow consumer: more than " + std::to_string(self->queue_limit_) +
+                        " bytes queued (--max-queue)");
+        });
+        return false;
+    }
+    ++events_queued_;
+    return enqueue(f);
+}
+
+void event_stream::heartbeat() {
+    if (!finishing_) enqueue(heartbeat_frame());
+}
+
+void event_stream::finish(std::chrono::milliseconds retry, const char* reason) {
+    if (finishing_ || closed_) return;
+    enqueue(make_retry_frame(retry));
+    finishing_ = true;
+    finish_reason_ = reason;
+    if (subscribed_) {
+        hub_.store().unsubscribe(subscription_);
+        subscribed_ = false;
+    }
+    if (!writing_) close(reason);
+}
+
+bool event_stream::enqueue(const frame& f) {
+    if (closed_) return false;
+    pending_bytes_ += f->size();
+    queue_.push_back(f);
+    write_queued();
+    return true;
+}
+
+void event_stream::write_queued() {
+    if (writing_ || queue_.empty() || closed_) return;
+    writing_ = true;
+    std::swap(queue_, in_flight_);
+    buffers_.clear();
+    for (const auto& f : in_flight_) buffers_.emplace_back(f->data(), f->size());
+    asio::async_write(socket_, buffers_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        self->writing_ = false;
+        self->in_flight_.clear();
+        self->pending_bytes_ -= n;
+        self->bytes_sent_ += n;
+        if (ec) return self->close(ec == asio::error::operation_aborted ? "closed" : "write failed: " + ec.message());
+        if (self->queue_.empty() && self->finishing_) return self->close(self->finish_reason_);
+        self->write_queued();
+    });
+}
+
+void event_stream::watch_peer() {
+    // A client never sends anything after its request; readable means it closed (or sent junk,
+    // which is read and dropped). This notices a departed client at once, not at the next write.
+    socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || self->closed_) return;
+        std::array<char, 256> sink;
+        boost::system::error_code read_ec;
+        self->socket_.non_blocking(true, read_ec);
+        auto n = self->socket_.read_some(asio::buffer(sink), read_ec);
+        if (read_ec == asio::error::would_block) return self->watch_peer();
+        if (read_ec || n == 0) {
+            return self->close(read_ec == asio::error::eof ? "client closed" : "read failed: " + read_ec.message());
+        }
+        self->watch_peer();
+    });
+}
+
+void event_stream::close(std::string reason) {
+    if (closed_) return;
+    closed_ = true;
+    finishing_ = true;
+    if (subscribed_) {
+        hub_.store().unsubscribe(subscription_);
+        subscribed_ = false;
+    }
+    boost::system::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    queue_.clear();
+    auto lived = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - opened_);
+    spdlog::info("stream end peer={}:{} channels={} duration={:.3f}s events={} bytes={} reason={}",
+                 peer_.address().to_string(), peer_.port(), fmt::join(channels_, ","),
+                 static_cast<double>(lived.count()) / 1000.0, events_queued_, bytes_sent_, reason);
+}
+
+}  // namespace ssecast

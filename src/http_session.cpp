@@ -1,0 +1,124 @@
+#include "ssecast/http_session.hpp"
+
+#include <boost/beast/core/bind_handler.hpp>
+#include <spdlog/spdlog.h>
+
+#include "ssecast/event_stream.hpp"
+#include "ssecast/hub.hpp"
+
+namespace ssecast {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t max_header_bytes = 16 * 1024;
+
+}  // namespace
+
+http_session::http_session(asio::ip::tcp::socket socket, hub& owner, bool over_capacity)
+    : stream_(std::move(socket)), hub_(owner), over_capacity_(over_capacity) {
+    boost::system::error_code ec;
+    peer_ = stream_.socket().remote_endpoint(ec);
+    hub_.add(*this);
+}
+
+http_session::~http_session() { hub_.remove(*this); }
+
+void http_session::read_request() {
+    if (hub_.shutting_down()) return close();
+    parser_.emplace();
+    parser_->body_limit(hub_.settings().max_body);
+    parser_->header_limit(max_header_bytes);
+    stream_.expires_after(hub_.settings().request_timeout);
+    reading_ = true;
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void http_session::on_read(beast::error_code ec) {
+    reading_ = false;
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof) {
+        return close();
+    }
+    if (ec) {
+        // The request cannot be trusted to be framed correctly: answer and close.
+        auto status = http::status::bad_request;
+        std::string message = "malformed HTTP request: " + ec.message();
+        if (ec == http::error::body_limit) {
+            status = http::status::payload_too_large;
+            message = "request body is larger than " + std::to_string(hub_.settings().max_body) +
+                      " bytes (--max-body)";
+        } else if (ec == http::error::header_limit) {
+            status = http::status::request_header_fields_too_large;
+            message = "request headers are larger than " + std::to_string(max_header_bytes) + " bytes";
+        }
+        const auto& req = parser_->get();
+        malformed_ = true;
+        return send(error_reply(status, std::move(message), 11, false), std::string(req.method_string()),
+                    std::string(req.target()));
+    }
+
+    auto req = parser_->release();
+    request_context ctx{hub_, peer_.address(), over_capacity_};
+    auto routed = route(req, ctx);
+    if (auto* stream = std::get_if<stream_request>(&routed)) {
+        stream_.expires_never();
+        auto next = std::make_shared<event_stream>(stream_.release_socket(), hub_, std::move(stream->channels), peer_);
+        next->start(std::move(stream->last_event_id));
+        return;
+    }
+    send(std::get<reply>(std::move(routed)), std::string(req.method_string()), std::string(req.target()));
+}
+
+void http_session::send(reply r, const std::string& method, const std::string& target) {
+    if (!r.rejection.empty()) {
+        ++hub_.counters().requests_rejected;
+        spdlog::warn("rejected peer={} method={} path={} status={} reason={}", peer_.address().to_string(),
+                     method, target.substr(0, 256), r.message.result_int(), r.rejection);
+    }
+    if (hub_.shutting_down()) r.message.keep_alive(false);
+    auto message = std::make_shared<response>(std::move(r.message));
+    stream_.expires_after(hub_.settings().request_timeout);
+    http::async_write(stream_, *message,
+                      [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
+                          if (ec) return self->close();
+                          if (self->malformed_) return self->linger();
+                          if (!message->keep_alive()) return self->close();
+                          self->read_request();
+                      });
+}
+
+void http_session::shutdown() {
+    // Waiting for a next request that would be refused anyway: close now. A response being written
+    // is finished first (send() stops keep-alive once shutting down).
+    if (reading_ && parser_ && !parser_->is_header_done()) stream_.cancel();
+}
+
+void http_session::linger() {
+    // The client may still be sending the request we refused; closing with unread data would reset
+    // the connection and could destroy our answer before it reads it. Read and discard for a
+    // moment after our side is done, as Nginx's lingering close does.
+    beast::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    discard_input();
+}
+
+void http_session::discard_input() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        self->discard_input();
+    });
+}
+
+void http_session::close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    stream_.close();
+}
+
+}  // namespace ssecast

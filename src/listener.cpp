@@ -1,0 +1,44 @@
+#include "ssecast/listener.hpp"
+
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <spdlog/spdlog.h>
+
+#include "ssecast/hub.hpp"
+
+namespace ssecast {
+
+namespace asio = boost::asio;
+
+listener::listener(hub& owner, asio::ip::tcp::endpoint endpoint)
+    : hub_(owner), acceptor_(owner.io()), backoff_(owner.io()) {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(false));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void listener::stop() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    backoff_.cancel();
+}
+
+void listener::accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (ec) {
+            spdlog::error("accept failed: {}; pausing accepts for 100ms", ec.message());
+            backoff_.expires_after(std::chrono::milliseconds(100));
+            backoff_.async_wait([this](boost::system::error_code wait_ec) {
+                if (!wait_ec && acceptor_.is_open()) accept();
+            });
+            return;
+        }
+        hub_.accept(std::move(socket));
+        accept();
+    });
+}
+
+}  // namespace ssecast

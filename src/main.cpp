@@ -1,0 +1,29 @@
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "ssecast/config.hpp"
+#include "ssecast/hub.hpp"
+#include "ssecast/logging.hpp"
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv, argv + argc);
+    auto env = [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        if (value == nullptr) return std::nullopt;
+        return std::string(value);
+    };
+    auto load = [args, env] { return ssecast::parse_config(args, env); };
+
+    auto loaded = load();
+    if (auto* done = std::get_if<ssecast::config_exit>(&loaded)) {
+        (done->exit_code == 0 ? std::cout : std::cerr) << done->output;
+        return done->exit_code;
+    }
+    auto& cfg = std::get<ssecast::config>(loaded);
+    ssecast::setup_logging(cfg.log_level);
+    int code = ssecast::hub(cfg, load).run();
+    spdlog::shutdown();
+    return code;
+}

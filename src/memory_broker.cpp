@@ -1,0 +1,178 @@
+#include "ssecast/memory_broker.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "ssecast/event_id.hpp"
+
+namespace ssecast {
+
+namespace {
+
+// A resume point is echoed back in the resync notice; garbage can be long, keep the echo short.
+constexpr std::size_t max_echoed_id = 128;
+
+}  // namespace
+
+memory_broker::memory_broker(memory_broker_options options)
+    : options_(options), registry_(options.max_channels, options.history) {}
+
+std::optional<std::vector<publish_receipt>> memory_broker::publish(const std::vector<new_event>& batch) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::vector<channel*>> targets;
+    targets.reserve(batch.size());
+    for (const auto& event : batch) {
+        auto& list = targets.emplace_back();
+        for (const auto& name : event.channels) {
+            auto* ch = registry_.find_or_create(name);
+            if (ch == nullptr) {
+                ++stats_.channel_limit_hits;
+                return std::nullopt;
+            }
+            list.push_back(ch);
+        }
+    }
+
+    auto now = std::chrono::steady_clock::now();
+    std::vector<publish_receipt> receipts;
+    receipts.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        auto seq = ++last_seq_;
+        auto delivered = append_and_fan_out(batch[i], targets[i], seq, now);
+        receipts.push_back({to_string(event_id{options_.epoch, seq}), delivered});
+    }
+    return receipts;
+}
+
+std::size_t memory_broker::append_and_fan_out(const new_event& event,
+                                              const std::vector<channel*>& targets,
+                                              std::uint64_t seq,
+                                              std::chrono::steady_clock::time_point now) {
+    auto id = to_string(event_id{options_.epoch, seq});
+    auto encoded = make_event_frame({id, event.type, event.data, event.retry_ms});
+    std::size_t delivered = 0;
+    for (auto* ch : targets) {
+        ch->ring.push({seq, now, encoded});
+        for (auto* sub : ch->subscribers) {
+            if (sub->last_seq >= seq) continue;  // already sent via another of its channels
+            sub->last_seq = seq;
+            if (sub->sink->deliver(encoded)) ++delivered;
+        }
+    }
+    ++stats_.published;
+    stats_.deliveries += delivered;
+    return delivered;
+}
+
+subscription_start memory_broker::subscribe(const std::vector<std::string>& channel_names,
+                                            std::optional<std::string_view> last_event_id,
+                                            subscriber& sink) {
+    std::lock_guard lock(mutex_);
+    subscription_start start;
+    std::vector<channel*> chans;
+    chans.reserve(channel_names.size());
+    for (const auto& name : channel_names) {
+        auto* ch = registry_.find_or_create(name);
+        if (ch == nullptr) {
+            ++stats_.channel_limit_hits;
+            return start;
+        }
+        chans.push_back(ch);
+    }
+
+    if (last_event_id) {
+        auto resume = parse_event_id(*last_event_id);
+        // An id is only meaningful if this run issued it.
+        bool known = resume && resume->epoch == options_.epoch && resume->seq <= last_seq_;
+        std::uint64_t after = known ? resume->seq : 0;
+        bool gap = !known;
+        std::vector<const stored_event*> missed;
+        std::optional<std::uint64_t> oldest;
+        for (auto* ch : chans) {
+            gap = gap || ch->max_evicted_seq() > after;
+            const auto& ring = ch->ring;
+            if (!ring.empty()) oldest = std::min(oldest.value_or(ring.oldest().seq), ring.oldest().seq);
+            for (auto i = ring.first_after(after); i < ring.size(); ++i) missed.push_back(&ring.at(i));
+        }
+        // Several channels: merge in publish order; an event on two of them is sent once.
+        std::sort(missed.begin(), missed.end(),
+                  [](const stored_event* a, const stored_event* b) { return a->seq < b->seq; });
+        missed.erase(std::unique(missed.begin(), missed.end(),
+                                 [](const stored_event* a, const stored_event* b) { return a->seq == b->seq; }),
+                     missed.end());
+
+        if (gap) {
+            auto position = missed.empty() ? last_seq_ : missed.front()->seq - 1;
+            start.backlog.push_back(resync_notice(*last_event_id, position, oldest));
+            start.resync = true;
+            ++stats_.resyncs;
+        }
+        for (const auto* event : missed) start.backlog.push_back(event->data);
+        start.replayed = missed.size();
+        stats_.replayed += missed.size();
+    }
+
+    auto sub = std::make_unique<subscription>();
+    sub->id = next_subscription_++;
+    sub->sink = &sink;
+    sub->last_seq = last_seq_;
+    for (auto* ch : chans) channel_registry::attach(*ch, *sub);
+    start.accepted = true;
+    start.subscription = sub->id;
+    subscriptions_.emplace(sub->id, std::move(sub));
+    return start;
+}
+
+frame memory_broker::resync_notice(std::string_view last_event_id, std::uint64_t position_seq,
+                                   std::optional<std::uint64_t> oldest_seq) const {
+    nlohmann::json body = {
+        {"lastEventId", std::string(last_event_id.substr(0, max_echoed_id))},
+        {"oldestId", oldest_seq ? nlohmann::json(to_string(event_id{options_.epoch, *oldest_seq}))
+                                : nlohmann::json(nullptr)},
+    };
+    // The notice carries an id just before the first replayed event (or the newest id when nothing
+    // is replayed), so that reconnecting after it resumes from here instead of resyncing again.
+    auto id = to_string(event_id{options_.epoch, position_seq});
+    auto data = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return make_event_frame({id, "resync", data, std::nullopt});
+}
+
+void memory_broker::unsubscribe(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    auto it = subscriptions_.find(id);
+    if (it == subscriptions_.end()) return;
+    channel_registry::detach(*it->second);
+    subscriptions_.erase(it);
+}
+
+void memory_broker::maintain(std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    std::optional<std::chrono::steady_clock::time_point> oldest_allowed;
+    if (options_.max_age) oldest_allowed = now - *options_.max_age;
+    auto swept = registry_.sweep(now, oldest_allowed, options_.channel_grace);
+    stats_.evicted += swept.evicted;
+    stats_.channels_dropped += swept.dropped;
+}
+
+broker_stats memory_broker::stats() const {
+    std::lock_guard lock(mutex_);
+    auto s = stats_;
+    s.channels = registry_.size();
+    s.subscriptions = subscriptions_.size();
+    return s;
+}
+
+std::vector<channel_info> memory_broker::channels() const {
+    std::lock_guard lock(mutex_);
+    std::vector<channel_info> out;
+    out.reserve(registry_.size());
+    registry_.for_each([&](const channel& ch) {
+        channel_info info{ch.name, ch.subscribers.size(), ch.ring.size(), std::nullopt};
+        if (!ch.ring.empty()) info.last_id = to_string(event_id{options_.epoch, ch.ring.newest().seq});
+        out.push_back(std::move(info));
+    });
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return out;
+}
+
+}  // namespace ssecast

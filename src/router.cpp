@@ -1,0 +1,189 @@
+#include "ssecast/router.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "ssecast/hub.hpp"
+#include "ssecast/publish_request.hpp"
+#include "ssecast/publisher_access.hpp"
+#include "ssecast/query_string.hpp"
+#include "ssecast/validation.hpp"
+#include "ssecast/version.hpp"
+
+namespace ssecast {
+
+namespace {
+
+using json = nlohmann::json;
+
+reply json_reply(http::status status, const json& body, const request& req) {
+    response res{status, req.version()};
+    res.set(http::field::server, "ssecast");
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    res.body() = body.dump() + "\n";
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    return {std::move(res), {}};
+}
+
+bool has_forwarding_header(const request& req) {
+    return req.count("X-Forwarded-For") > 0 || req.count(http::field::forwarded) > 0 ||
+           req.count("X-Real-IP") > 0;
+}
+
+bool is_json_content_type(const request& req) {
+    auto value = req[http::field::content_type];
+    auto media = value.substr(0, value.find(';'));
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    return boost::beast::iequals(media, "application/json");
+}
+
+std::variant<reply, stream_request> subscribe(const request& req, std::string_view query,
+                                              const request_context& ctx) {
+    auto bad = [&](std::string message) {
+        return error_reply(http::status::bad_request, std::move(message), req.version(), req.keep_alive());
+    };
+    auto params = parse_query(query);
+    if (!params) return bad("malformed percent-encoding in the query string");
+
+    stream_request stream;
+    for (auto& [name, value] : *params) {
+        if (name == "channel") {
+            if (auto problem = check_channel_name(value)) return bad(*problem);
+            if (std::find(stream.channels.begin(), stream.channels.end(), value) == stream.channels.end()) {
+                stream.channels.push_back(std::move(value));
+            }
+            if (stream.channels.size() > max_channels_per_request) {
+                return bad("at most " + std::to_string(max_channels_per_request) + " channels per connection");
+            }
+        } else if (name == "lastEventId") {
+            if (!value.empty()) stream.last_event_id = std::move(value);
+        }
+    }
+    if (stream.channels.empty()) stream.channels.emplace_back(default_channel);
+    // The header is what EventSource sends when it reconnects by itself; it wins over the query
+    // parameter, which carries the resume point of the very first connection.
+    if (auto header = req["Last-Event-ID"]; !header.empty()) stream.last_event_id = std::string(header);
+
+    if (ctx.over_capacity) return come_back_later(ctx.owner, "connection limit reached", req.version());
+    if (ctx.owner.shutting_down()) return come_back_later(ctx.owner, "shutting down", req.version());
+    return stream;
+}
+
+reply publish(const request& req, const request_context& ctx) {
+    if (!is_json_content_type(req)) {
+        return error_reply(http::status::unsupported_media_type, "Content-Type must be application/json",
+                           req.version(), req.keep_alive());
+    }
+    auto parsed = parse_publish_request(req.body());
+    if (auto* invalid = std::get_if<invalid_request>(&parsed)) {
+        return error_reply(http::status::bad_request, invalid->error, req.version(), req.keep_alive());
+    }
+    const auto& batch = std::get<publish_batch>(parsed);
+    auto receipts = ctx.owner.store().publish(batch.events);
+    if (!receipts) {
+        return error_reply(http::status::service_unavailable,
+                           "channel limit reached (--max-channels); nothing was published", req.version(),
+                           req.keep_alive());
+    }
+    auto to_json = [](const publish_receipt& r) { return json{{"id", r.id}, {"delivered", r.delivered}}; };
+    if (batch.is_array) {
+        json all = json::array();
+        for (const auto& r : *receipts) all.push_back(to_json(r));
+        return json_reply(http::status::ok, all, req);
+    }
+    return json_reply(http::status::ok, to_json(receipts->front()), req);
+}
+
+reply health(const request& req, const request_context& ctx) {
+    auto stats = ctx.owner.store().stats();
+    auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.owner.uptime());
+    return json_reply(http::status::ok,
+                      json{{"status", ctx.owner.shutting_down() ? "stopping" : "ok"},
+                           {"version", version},
+                           {"uptime_seconds", static_cast<double>(uptime.count()) / 1000.0},
+                           {"connections", ctx.owner.connections()},
+                           {"subscribers", ctx.owner.streams()},
+                           {"channels", stats.channels}},
+                      req);
+}
+
+reply list_channels(const request& req, const request_context& ctx) {
+    json list = json::array();
+    for (const auto& ch : ctx.owner.store().channels()) {
+        list.push_back({{"name", ch.name},
+                        {"subscribers", ch.subscribers},
+                        {"buffered", ch.buffered},
+                        {"lastId", ch.last_id ? json(*ch.last_id) : json(nullptr)}});
+    }
+    return json_reply(http::status::ok, json{{"channels", list}}, req);
+}
+
+}  // namespace
+
+reply error_reply(http::status status, std::string message, unsigned version, bool keep_alive,
+                  const char* allow) {
+    response res{status, version};
+    res.set(http::field::server, "ssecast");
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    if (allow != nullptr) res.set(http::field::allow, allow);
+    res.body() = json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    return {std::move(res), std::move(message)};
+}
+
+reply come_back_later(hub& owner, std::string reason, unsigned version) {
+    response res{http::status::ok, version};
+    res.set(http::field::server, "ssecast");
+    res.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    res.set(http::field::cache_control, "no-cache, no-transform");
+    res.set("X-Accel-Buffering", "no");
+    res.body() = ": " + reason + "\nretry: " + std::to_string(owner.jittered_retry().count()) + "\n\n";
+    res.keep_alive(false);
+    res.prepare_payload();
+    return {std::move(res), std::move(reason)};
+}
+
+std::variant<reply, stream_request> route(const request& req, const request_context& ctx) {
+    auto [path, query] = split_target(req.target());
+    auto method = req.method();
+    auto not_allowed = [&](const char* allow) {
+        return error_reply(http::status::method_not_allowed,
+                           "method " + std::string(req.method_string()) + " is not allowed on " + std::string(path),
+                           req.version(), req.keep_alive(), allow);
+    };
+    auto forbidden = [&] {
+        return error_reply(http::status::forbidden,
+                           "only local clients may use this endpoint, and not through a proxy",
+                           req.version(), req.keep_alive());
+    };
+    bool trusted = may_publish(ctx.peer, has_forwarding_header(req));
+
+    if (path == "/events") {
+        if (method != http::verb::get) return not_allowed("GET");
+        return subscribe(req, query, ctx);
+    }
+    if (ctx.over_capacity) {
+        return error_reply(http::status::service_unavailable, "connection limit reached", req.version(), false);
+    }
+    if (path == "/notify") {
+        if (method != http::verb::post) return not_allowed("POST");
+        if (!trusted) return forbidden();
+        return publish(req, ctx);
+    }
+    if (path == "/healthz") {
+        if (method != http::verb::get) return not_allowed("GET");
+        return health(req, ctx);
+    }
+    if (path == "/channels") {
+        if (method != http::verb::get) return not_allowed("GET");
+        if (!trusted) return forbidden();
+        return list_channels(req, ctx);
+    }
+    return error_reply(http::status::not_found, "no such endpoint: " + std::string(path), req.version(),
+                       req.keep_alive());
+}
+
+}  // namespace ssecast
