@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "http_client.hpp"
+#include "test_server.hpp"
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+TEST(Lifecycle, SigtermEndsStreamsWithJitteredRetryAndExitsZero) {
+    test::server s({"--reconnect-delay", "1s"});
+    std::vector<std::unique_ptr<test::sse_client>> subs;
+    for (int i = 0; i < 20; ++i) subs.push_back(std::make_unique<test::sse_client>(s.port(), "/events?channel=x"));
+    test::connection idle_publisher(s.port());  // keep-alive connection waiting for its next request
+
+    s.signal(SIGTERM);
+    std::set<std::uint64_t> delays;
+    for (auto& sub : subs) {
+        ASSERT_TRUE(sub->wait_closed(10s));
+        ASSERT_TRUE(sub->parser().retry().has_value());
+        auto retry = *sub->parser().retry();
+        EXPECT_GE(retry, 1000u);
+        EXPECT_LE(retry, 2000u);
+        delays.insert(retry);
+    }
+    EXPECT_GT(delays.size(), 1u) << "every client was told to come back at the same moment";
+    EXPECT_TRUE(idle_publisher.wait_closed(10s));
+    auto status = s.wait_exit(10s);
+    EXPECT_TRUE(status.exited);
+    EXPECT_EQ(status.code, 0) << s.log();
+    EXPECT_NE(s.log().find("reason=shutting down"), std::string::npos);
+}
+
+TEST(Lifecycle, SigintAlsoStopsCleanly) {
+    test::server s;
+    s.signal(SIGINT);
+    auto status = s.wait_exit(10s);
+    EXPECT_TRUE(status.exited);
+    EXPECT_EQ(status.code, 0) << s.log();
+}
+
+TEST(Lifecycle, SighupReloadsTheLogLevelFromTheConfigFile) {
+    auto dir = test::make_temp_dir();
+    auto file = dir / "ssecast.toml";
+    std::ofstream(file) << "log-level = \"info\"\n";
+    test::server s({"--config", file.string()});
+    test::sse_client sub(s.port(), "/events?channel=x");
+    // At info level a stream opening is not logged; at debug it is.
+    std::ofstream(file) << "log-level = \"debug\"\n";
+    s.signal(SIGHUP);
+    ASSERT_TRUE(s.wait_for_log("log level is debug"));
+    test::sse_client second(s.port(), "/events?channel=y");
+    EXPECT_TRUE(s.wait_for_log("stream open"));
+
+    // A broken file on reload keeps the running configuration.
+    std::ofstream(file) << "log-level = \"loud\"\n";
+    s.signal(SIGHUP);
+    EXPECT_TRUE(s.wait_for_log("not reloaded"));
+    EXPECT_EQ(test::request(s.port(), "GET", "/healthz").status, 200);
+    EXPECT_EQ(s.stop().code, 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Lifecycle, InvalidConfigurationExitsTwoBeforeListening) {
+    auto r = test::run_ssecast({"--heartbeat", "10ms"});
+    EXPECT_EQ(r.status.code, 2);
+    EXPECT_NE(r.err.find("--heartbeat"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("listening"), std::string::npos);
+
+    r = test::run_ssecast({}, {{"SSECAST_HISTORY", "lots"}});
+    EXPECT_EQ(r.status.code, 2);
+    EXPECT_NE(r.err.find("--history"), std::string::npos) << r.err;
+
+    r = test::run_ssecast({"--config", "/nonexistent/ssecast.toml"});
+    EXPECT_EQ(r.status.code, 2);
+    EXPECT_NE(r.err.find("/nonexistent/ssecast.toml"), std::string::npos) << r.err;
+
+    auto dir = test::make_temp_dir();
+    std::ofstream(dir / "bad.toml") << "heartbeet = \"1s\"\n";
+    r = test::run_ssecast({"--config", (dir / "bad.toml").string()});
+    EXPECT_EQ(r.status.code, 2);
+    EXPECT_NE(r.err.find("heartbeet"), std::string::npos) << r.err;
+    std::filesystem::remove_all(dir);
+
+    r = test::run_ssecast({"--no-such-flag"});
+    EXPECT_EQ(r.status.code, 2);
+}
+
+TEST(Lifecycle, PortInUseIsAClearFailure) {
+    test::server first;
+    auto r = test::run_ssecast({"--listen", "127.0.0.1:" + std::to_string(first.port())});
+    EXPECT_NE(r.status.code, 0);
+    EXPECT_NE(r.err.find("cannot listen"), std::string::npos) << r.err;
+}
+
+TEST(Lifecycle, HelpAndVersion) {
+    auto r = test::run_ssecast({"--version"});
+    EXPECT_EQ(r.status.code, 0);
+    EXPECT_NE(r.out.find("ssecast 0.1.0"), std::string::npos);
+    r = test::run_ssecast({"--help"});
+    EXPECT_EQ(r.status.code, 0);
+    for (const char* flag : {"--listen", "--config", "--heartbeat", "--history", "--max-body", "--log-level",
+                             "SSECAST_MAX_QUEUE"}) {
+        EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+    }
+}
+
+TEST(Lifecycle, StartupSummaryAndOneLinePerStreamEnd) {
+    test::server s({"--history", "77"});
+    auto log = s.log();
+    EXPECT_NE(log.find("ssecast 0.1.0 listening on 127.0.0.1:"), std::string::npos) << log;
+    EXPECT_NE(log.find("history=77"), std::string::npos) << log;
+    {
+        test::sse_client sub(s.port(), "/events?channel=logme");
+    }
+    EXPECT_TRUE(s.wait_for_log("stream end peer=127.0.0.1:"));
+    EXPECT_TRUE(s.wait_for_log("channels=logme"));
+    EXPECT_TRUE(s.wait_for_log("reason=client closed"));
+}
+
+TEST(Lifecycle, EnvironmentAndConfigFileApply) {
+    auto dir = test::make_temp_dir();
+    std::ofstream(dir / "c.toml") << "history = 5\nheartbeat = \"2s\"\n";
+    test::server s({"--config", (dir / "c.toml").string()}, {{"SSECAST_HISTORY", "9"}});
+    auto log = s.log();
+    EXPECT_NE(log.find("history=9"), std::string::npos) << log;    // env beats file
+    EXPECT_NE(log.find("heartbeat=2s"), std::string::npos) << log;  // file beats default
+    std::filesystem::remove_all(dir);
+}
