@@ -16,7 +16,8 @@ using std::chrono::milliseconds;
 std::optional<std::uint64_t> parse_uint(std::string_view digits) {
     std::uint64_t value = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size())
+        return std::nullopt;
     return value;
 }
 
@@ -66,36 +67,53 @@ std::string format_duration(milliseconds d) {
     return std::to_string(ms) + "ms";
 }
 
-std::variant<config, config_exit> parse_config(const std::vector<std::string>& args, const env_lookup& env) {
+std::variant<config, config_exit> parse_config(const std::vector<std::string>& args,
+                                               const env_lookup& env) {
     config cfg;
-    CLI::App app{"ssecast: a Server-Sent Events broadcast daemon.\n"
-                 "Every option can also be set with the environment variable shown, or as a key of\n"
-                 "the same name (without --) in the TOML file given with --config.\n"
-                 "Precedence: flag, then environment, then file, then default.",
-                 "ssecast"};
+    CLI::App app{
+        "ssecast: a Server-Sent Events broadcast daemon.\n"
+        "Every option can also be set with the environment variable shown, or as a key of\n"
+        "the same name (without --) in the TOML file given with --config.\n"
+        "Precedence: flag, then environment, then file, then default.",
+        "ssecast"};
     app.set_version_flag("--version", std::string("ssecast ") + version);
     app.set_config("--config", "", "TOML configuration file (env SSECAST_CONFIG)");
     app.allow_config_extras(CLI::config_extras_mode::error);
     app.get_formatter()->column_width(30);
 
     std::vector<option_spec> specs = {
-        {"--listen", "SSECAST_LISTEN", "address and port to listen on, HOST:PORT or [IPv6]:PORT", "0.0.0.0:8080"},
-        {"--heartbeat", "SSECAST_HEARTBEAT", "interval between heartbeat comments on streams, 100ms to 1h", "15s"},
-        {"--history", "SSECAST_HISTORY", "events kept per channel for replay, 0 to 1000000", "1000"},
-        {"--history-max-age", "SSECAST_HISTORY_MAX_AGE", "drop buffered events older than this; 0 keeps them until pushed out", "0"},
+        {"--listen", "SSECAST_LISTEN", "address and port to listen on, HOST:PORT or [IPv6]:PORT",
+         "0.0.0.0:8080"},
+        {"--heartbeat", "SSECAST_HEARTBEAT",
+         "interval between heartbeat comments on streams, 100ms to 1h", "15s"},
+        {"--history", "SSECAST_HISTORY", "events kept per channel for replay, 0 to 1000000",
+         "1000"},
+        {"--history-max-age", "SSECAST_HISTORY_MAX_AGE",
+         "drop buffered events older than this; 0 keeps them until pushed out", "0"},
         {"--max-body", "SSECAST_MAX_BODY", "largest POST /notify body, 1KiB to 64MiB", "64KiB"},
-        {"--max-queue", "SSECAST_MAX_QUEUE", "bytes queued for one subscriber before it is disconnected as too slow, 4KiB to 1GiB", "1MiB"},
-        {"--max-connections", "SSECAST_MAX_CONNECTIONS", "open client connections, 1 to 10000000 (also capped by the open-files limit)", "100000"},
-        {"--max-channels", "SSECAST_MAX_CHANNELS", "channels that may exist at once, 1 to 10000000", "10000"},
-        {"--channel-grace", "SSECAST_CHANNEL_GRACE", "how long a channel with no subscribers and no events lives on, 0 to 24h", "60s"},
-        {"--reconnect-delay", "SSECAST_RECONNECT_DELAY", "retry: sent to clients at stream start, 0 to 1h", "3s"},
-        {"--request-timeout", "SSECAST_REQUEST_TIMEOUT", "time allowed to send a request, and idle keep-alive limit, 1s to 1h", "30s"},
-        {"--shutdown-timeout", "SSECAST_SHUTDOWN_TIMEOUT", "on SIGTERM, how long streams get to flush before the daemon exits, 100ms to 5m", "5s"},
-        {"--log-level", "SSECAST_LOG_LEVEL", "trace, debug, info, warn, error, critical or off", "info"},
+        {"--max-queue", "SSECAST_MAX_QUEUE",
+         "bytes queued for one subscriber before it is disconnected as too slow, 4KiB to 1GiB",
+         "1MiB"},
+        {"--max-connections", "SSECAST_MAX_CONNECTIONS",
+         "open client connections, 1 to 10000000 (also capped by the open-files limit)", "100000"},
+        {"--max-channels", "SSECAST_MAX_CHANNELS", "channels that may exist at once, 1 to 10000000",
+         "10000"},
+        {"--channel-grace", "SSECAST_CHANNEL_GRACE",
+         "how long a channel with no subscribers and no events lives on, 0 to 24h", "60s"},
+        {"--reconnect-delay", "SSECAST_RECONNECT_DELAY",
+         "retry: sent to clients at stream start, 0 to 1h", "3s"},
+        {"--request-timeout", "SSECAST_REQUEST_TIMEOUT",
+         "time allowed to send a request, and idle keep-alive limit, 1s to 1h", "30s"},
+        {"--shutdown-timeout", "SSECAST_SHUTDOWN_TIMEOUT",
+         "on SIGTERM, how long streams get to flush before the daemon exits, 100ms to 5m", "5s"},
+        {"--log-level", "SSECAST_LOG_LEVEL", "trace, debug, info, warn, error, critical or off",
+         "info"},
     };
     for (auto& spec : specs) {
         auto help = std::string(spec.help) + " (env " + spec.env + ")";
-        app.add_option(spec.flag, spec.value, help)->capture_default_str()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+        app.add_option(spec.flag, spec.value, help)
+            ->capture_default_str()
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     }
 
     // CLI11 lets a config file override environment variables; we want the environment to win, so
@@ -103,7 +121,8 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     std::vector<std::string> argv_strings{args.empty() ? std::string("ssecast") : args.front()};
     if (auto file = env("SSECAST_CONFIG")) argv_strings.push_back("--config=" + *file);
     for (const auto& spec : specs) {
-        if (auto value = env(spec.env)) argv_strings.push_back(std::string(spec.flag) + "=" + *value);
+        if (auto value = env(spec.env))
+            argv_strings.push_back(std::string(spec.flag) + "=" + *value);
     }
     argv_strings.insert(argv_strings.end(), args.begin() + (args.empty() ? 0 : 1), args.end());
     std::vector<const char*> argv;
@@ -129,8 +148,9 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     auto duration = [&](std::string_view flag, milliseconds lo, milliseconds hi) -> milliseconds {
         auto d = parse_duration(value_of(flag));
         if (!d || *d < lo || *d > hi) {
-            errors << flag << " = \"" << value_of(flag) << "\": expected a duration from " << format_duration(lo)
-                   << " to " << format_duration(hi) << " such as 500ms, 15s, 2m, 1h\n";
+            errors << flag << " = \"" << value_of(flag) << "\": expected a duration from "
+                   << format_duration(lo) << " to " << format_duration(hi)
+                   << " such as 500ms, 15s, 2m, 1h\n";
             return lo;
         }
         return *d;
@@ -138,8 +158,8 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     auto size = [&](std::string_view flag, std::size_t lo, std::size_t hi) -> std::size_t {
         auto n = parse_size(value_of(flag));
         if (!n || *n < lo || *n > hi) {
-            errors << flag << " = \"" << value_of(flag) << "\": expected a size from " << lo << " to " << hi
-                   << " bytes, such as 65536, 64KiB or 1MiB\n";
+            errors << flag << " = \"" << value_of(flag) << "\": expected a size from " << lo
+                   << " to " << hi << " bytes, such as 65536, 64KiB or 1MiB\n";
             return lo;
         }
         return *n;
@@ -147,8 +167,8 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     auto count = [&](std::string_view flag, std::uint64_t lo, std::uint64_t hi) -> std::size_t {
         auto n = parse_uint(value_of(flag));
         if (!n || *n < lo || *n > hi) {
-            errors << flag << " = \"" << value_of(flag) << "\": expected a whole number from " << lo << " to " << hi
-                   << "\n";
+            errors << flag << " = \"" << value_of(flag) << "\": expected a whole number from " << lo
+                   << " to " << hi << "\n";
             return lo;
         }
         return *n;
@@ -157,13 +177,16 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     const auto& listen = value_of("--listen");
     auto colon = listen.rfind(':');
     auto host = colon == std::string::npos ? std::string() : listen.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
     if (host == "localhost") host = "127.0.0.1";
-    auto port = colon == std::string::npos ? std::nullopt : parse_uint(std::string_view(listen).substr(colon + 1));
+    auto port = colon == std::string::npos ? std::nullopt
+                                           : parse_uint(std::string_view(listen).substr(colon + 1));
     boost::system::error_code ec;
     boost::asio::ip::make_address(host, ec);
     if (!port || *port > 65535 || ec) {
-        errors << "--listen = \"" << listen << "\": expected IP:PORT such as 0.0.0.0:8080, 127.0.0.1:8080 or [::]:8080\n";
+        errors << "--listen = \"" << listen
+               << "\": expected IP:PORT such as 0.0.0.0:8080, 127.0.0.1:8080 or [::]:8080\n";
     } else {
         cfg.listen_host = host;
         cfg.listen_port = static_cast<std::uint16_t>(*port);
@@ -192,7 +215,8 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
         cfg.log_level = level;
     }
 
-    if (auto* file = app.get_config_ptr(); file && file->count() > 0) cfg.config_file = file->as<std::string>();
+    if (auto* file = app.get_config_ptr(); file && file->count() > 0)
+        cfg.config_file = file->as<std::string>();
 
     auto problems = errors.str();
     if (!problems.empty()) return config_exit{2, "ssecast: invalid configuration:\n" + problems};

@@ -1,10 +1,11 @@
 #include "ssecast/event_stream.hpp"
 
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/ranges.h>
-#include <spdlog/spdlog.h>
 
 #include "ssecast/broker.hpp"
 #include "ssecast/hub.hpp"
@@ -29,8 +30,8 @@ const frame& response_header() {
 
 }  // namespace
 
-event_stream::event_stream(asio::ip::tcp::socket socket, hub& owner, std::vector<std::string> channels,
-                           asio::ip::tcp::endpoint peer)
+event_stream::event_stream(asio::ip::tcp::socket socket, hub& owner,
+                           std::vector<std::string> channels, asio::ip::tcp::endpoint peer)
     : socket_(std::move(socket)), hub_(owner), channels_(std::move(channels)), peer_(peer) {
     boost::system::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
@@ -64,15 +65,25 @@ void event_stream::start(std::optional<std::string> last_event_id) {
     queue_limit_ += backlog_bytes;
     for (const auto& f : begin.backlog) enqueue(f);
     spdlog::debug("stream open peer={} channels={} last_event_id={} replayed={} resync={}",
-                  peer_.address().to_string(), fmt::join(channels_, ","), last_event_id.value_or("-"),
-                  begin.replayed, begin.resync);
+                  peer_.address().to_string(), fmt::join(channels_, ","),
+                  last_event_id.value_or("-"), begin.replayed, begin.resync);
     watch_peer();
 }
 
 bool event_stream::deliver(const frame& f) {
+    if (!enqueue_bounded(f)) return false;
+    ++events_queued_;
+    return true;
+}
+
+void event_stream::heartbeat() {
+    enqueue_bounded(heartbeat_frame());
+}
+
+bool event_stream::enqueue_bounded(const frame& f) {
     if (finishing_ || closed_) return false;
     if (pending_bytes_ + f->size() > queue_limit_) {
-        // Called under the broker's lock: leave the broker alone and close from the event loop.
+        // May run under the broker's lock: leave the broker alone and close from the event loop.
         finishing_ = true;
         ++hub_.counters().slow_consumer_disconnects;
         asio::post(socket_.get_executor(), [self = shared_from_this()] {
@@ -81,12 +92,7 @@ bool event_stream::deliver(const frame& f) {
         });
         return false;
     }
-    ++events_queued_;
     return enqueue(f);
-}
-
-void event_stream::heartbeat() {
-    if (!finishing_) enqueue(heartbeat_frame());
 }
 
 void event_stream::finish(std::chrono::milliseconds retry, const char* reason) {
@@ -115,21 +121,27 @@ void event_stream::write_queued() {
     std::swap(queue_, in_flight_);
     buffers_.clear();
     for (const auto& f : in_flight_) buffers_.emplace_back(f->data(), f->size());
-    asio::async_write(socket_, buffers_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-        self->writing_ = false;
-        self->in_flight_.clear();
-        self->pending_bytes_ -= n;
-        self->bytes_sent_ += n;
-        if (ec) return self->close(ec == asio::error::operation_aborted ? "closed" : "write failed: " + ec.message());
-        if (self->queue_.empty() && self->finishing_) return self->close(self->finish_reason_);
-        self->write_queued();
-    });
+    asio::async_write(socket_, buffers_,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                          self->writing_ = false;
+                          self->in_flight_.clear();
+                          self->pending_bytes_ -= n;
+                          self->bytes_sent_ += n;
+                          if (ec)
+                              return self->close(ec == asio::error::operation_aborted
+                                                     ? "closed"
+                                                     : "write failed: " + ec.message());
+                          if (self->queue_.empty() && self->finishing_)
+                              return self->close(self->finish_reason_);
+                          self->write_queued();
+                      });
 }
 
 void event_stream::watch_peer() {
     // A client never sends anything after its request; readable means it closed (or sent junk,
     // which is read and dropped). This notices a departed client at once, not at the next write.
-    socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
+    socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](
+                                                         boost::system::error_code ec) {
         if (ec || self->closed_) return;
         std::array<char, 256> sink;
         boost::system::error_code read_ec;
@@ -137,7 +149,8 @@ void event_stream::watch_peer() {
         auto n = self->socket_.read_some(asio::buffer(sink), read_ec);
         if (read_ec == asio::error::would_block) return self->watch_peer();
         if (read_ec || n == 0) {
-            return self->close(read_ec == asio::error::eof ? "client closed" : "read failed: " + read_ec.message());
+            return self->close(read_ec == asio::error::eof ? "client closed"
+                                                           : "read failed: " + read_ec.message());
         }
         self->watch_peer();
     });
@@ -155,7 +168,8 @@ void event_stream::close(std::string reason) {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     queue_.clear();
-    auto lived = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - opened_);
+    auto lived = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - opened_);
     spdlog::info("stream end peer={}:{} channels={} duration={:.3f}s events={} bytes={} reason={}",
                  peer_.address().to_string(), peer_.port(), fmt::join(channels_, ","),
                  static_cast<double>(lived.count()) / 1000.0, events_queued_, bytes_sent_, reason);

@@ -1,7 +1,8 @@
 #include "ssecast/http_session.hpp"
 
-#include <boost/beast/core/bind_handler.hpp>
 #include <spdlog/spdlog.h>
+
+#include <boost/beast/core/bind_handler.hpp>
 
 #include "ssecast/event_stream.hpp"
 #include "ssecast/hub.hpp"
@@ -24,7 +25,9 @@ http_session::http_session(asio::ip::tcp::socket socket, hub& owner, bool over_c
     hub_.add(*this);
 }
 
-http_session::~http_session() { hub_.remove(*this); }
+http_session::~http_session() {
+    hub_.remove(*this);
+}
 
 void http_session::read_request() {
     if (hub_.shutting_down()) return close();
@@ -33,14 +36,16 @@ void http_session::read_request() {
     parser_->header_limit(max_header_bytes);
     stream_.expires_after(hub_.settings().request_timeout);
     reading_ = true;
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
 void http_session::on_read(beast::error_code ec) {
     reading_ = false;
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof) {
+        ec == beast::error::timeout || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
         return close();
     }
     if (ec) {
@@ -53,12 +58,13 @@ void http_session::on_read(beast::error_code ec) {
                       " bytes (--max-body)";
         } else if (ec == http::error::header_limit) {
             status = http::status::request_header_fields_too_large;
-            message = "request headers are larger than " + std::to_string(max_header_bytes) + " bytes";
+            message =
+                "request headers are larger than " + std::to_string(max_header_bytes) + " bytes";
         }
         const auto& req = parser_->get();
         malformed_ = true;
-        return send(error_reply(status, std::move(message), 11, false), std::string(req.method_string()),
-                    std::string(req.target()));
+        return send(error_reply(status, std::move(message), 11, false),
+                    std::string(req.method_string()), std::string(req.target()));
     }
 
     auto req = parser_->release();
@@ -66,18 +72,21 @@ void http_session::on_read(beast::error_code ec) {
     auto routed = route(req, ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
         stream_.expires_never();
-        auto next = std::make_shared<event_stream>(stream_.release_socket(), hub_, std::move(stream->channels), peer_);
+        auto next = std::make_shared<event_stream>(stream_.release_socket(), hub_,
+                                                   std::move(stream->channels), peer_);
         next->start(std::move(stream->last_event_id));
         return;
     }
-    send(std::get<reply>(std::move(routed)), std::string(req.method_string()), std::string(req.target()));
+    send(std::get<reply>(std::move(routed)), std::string(req.method_string()),
+         std::string(req.target()));
 }
 
 void http_session::send(reply r, const std::string& method, const std::string& target) {
     if (!r.rejection.empty()) {
         ++hub_.counters().requests_rejected;
-        spdlog::warn("rejected peer={} method={} path={} status={} reason={}", peer_.address().to_string(),
-                     method, target.substr(0, 256), r.message.result_int(), r.rejection);
+        spdlog::warn("rejected peer={} method={} path={} status={} reason={}",
+                     peer_.address().to_string(), method, target.substr(0, 256),
+                     r.message.result_int(), r.rejection);
     }
     if (hub_.shutting_down()) r.message.keep_alive(false);
     auto message = std::make_shared<response>(std::move(r.message));
@@ -109,10 +118,11 @@ void http_session::linger() {
 
 void http_session::discard_input() {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec) return self->close();
-        self->discard_input();
-    });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                if (ec) return self->close();
+                                self->discard_input();
+                            });
 }
 
 void http_session::close() {

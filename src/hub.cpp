@@ -1,8 +1,7 @@
 #include "ssecast/hub.hpp"
 
-#include <sys/resource.h>
-
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include "ssecast/event_stream.hpp"
 #include "ssecast/http_session.hpp"
@@ -36,9 +35,9 @@ std::size_t connection_capacity(std::size_t wanted) {
 }
 
 std::uint64_t run_epoch() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
 }
 
 }  // namespace
@@ -58,24 +57,29 @@ hub::~hub() = default;
 
 int hub::run() {
     connection_limit_ = connection_capacity(config_.max_connections);
-    asio::ip::tcp::endpoint endpoint{asio::ip::make_address(config_.listen_host), config_.listen_port};
+    asio::ip::tcp::endpoint endpoint{asio::ip::make_address(config_.listen_host),
+                                     config_.listen_port};
     try {
         listener_ = std::make_unique<listener>(*this, endpoint);
     } catch (const boost::system::system_error& e) {
-        spdlog::critical("cannot listen on {}:{}: {}", config_.listen_host, config_.listen_port, e.code().message());
+        spdlog::critical("cannot listen on {}:{}: {}", config_.listen_host, config_.listen_port,
+                         e.code().message());
         return 1;
     }
     auto bound = listener_->local_endpoint();
     if (connection_limit_ < config_.max_connections) {
-        spdlog::warn("open-files limit allows only {} connections (--max-connections is {})", connection_limit_,
-                     config_.max_connections);
+        spdlog::warn("open-files limit allows only {} connections (--max-connections is {})",
+                     connection_limit_, config_.max_connections);
     }
     spdlog::info(
-        "ssecast {} listening on {}:{} heartbeat={} history={} history_max_age={} max_body={} max_queue={} "
+        "ssecast {} listening on {}:{} heartbeat={} history={} history_max_age={} max_body={} "
+        "max_queue={} "
         "max_connections={} max_channels={} reconnect_delay={}{}",
-        version, bound.address().to_string(), bound.port(), format_duration(config_.heartbeat), config_.history,
-        config_.history_max_age ? format_duration(*config_.history_max_age) : "off", config_.max_body,
-        config_.max_queue, connection_limit_, config_.max_channels, format_duration(config_.reconnect_delay),
+        version, bound.address().to_string(), bound.port(), format_duration(config_.heartbeat),
+        config_.history,
+        config_.history_max_age ? format_duration(*config_.history_max_age) : "off",
+        config_.max_body, config_.max_queue, connection_limit_, config_.max_channels,
+        format_duration(config_.reconnect_delay),
         config_.config_file ? " config=" + *config_.config_file : "");
 
     signals_.add(SIGINT);
@@ -97,9 +101,11 @@ void hub::accept(asio::ip::tcp::socket socket) {
     bool over = connections() >= connection_limit_;
     // Past the limit a connection still gets a clear answer (a retry: for streams, 503 for the
     // rest), but only so many of those at once: beyond that it is closed straight away.
-    if (over && connections() >= connection_limit_ + std::min<std::size_t>(1024, reserved_descriptors / 2)) {
+    if (over && connections() >=
+                    connection_limit_ + std::min<std::size_t>(1024, reserved_descriptors / 2)) {
         ++counters_.connections_refused;
-        spdlog::warn("connection limit {} reached: closed a new connection without answering", connection_limit_);
+        spdlog::warn("connection limit {} reached: closed a new connection without answering",
+                     connection_limit_);
         return;
     }
     if (over) ++counters_.connections_refused;
@@ -166,14 +172,16 @@ void hub::maybe_finish_shutdown() {
 void hub::reload_config() {
     auto next = reload_();
     if (auto* failed = std::get_if<config_exit>(&next)) {
-        spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", failed->output);
+        spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}",
+                      failed->output);
         return;
     }
     const auto& fresh = std::get<config>(next);
     config_.log_level = fresh.log_level;
     set_log_level(fresh.log_level);
-    spdlog::info("SIGHUP: configuration reloaded; log level is {} (other options take effect at restart)",
-                 spdlog::level::to_string_view(fresh.log_level));
+    spdlog::info(
+        "SIGHUP: configuration reloaded; log level is {} (other options take effect at restart)",
+        spdlog::level::to_string_view(fresh.log_level));
 }
 
 void hub::schedule_heartbeat() {

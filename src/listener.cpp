@@ -1,8 +1,9 @@
 #include "ssecast/listener.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
-#include <spdlog/spdlog.h>
 
 #include "ssecast/hub.hpp"
 

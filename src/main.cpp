@@ -1,7 +1,8 @@
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <spdlog/spdlog.h>
 
 #include "ssecast/config.hpp"
 #include "ssecast/hub.hpp"

@@ -17,7 +17,8 @@ constexpr std::size_t max_echoed_id = 128;
 memory_broker::memory_broker(memory_broker_options options)
     : options_(options), registry_(options.max_channels, options.history) {}
 
-std::optional<std::vector<publish_receipt>> memory_broker::publish(const std::vector<new_event>& batch) {
+std::optional<std::vector<publish_receipt>> memory_broker::publish(
+    const std::vector<new_event>& batch) {
     std::lock_guard lock(mutex_);
     std::vector<std::vector<channel*>> targets;
     targets.reserve(batch.size());
@@ -91,14 +92,18 @@ subscription_start memory_broker::subscribe(const std::vector<std::string>& chan
         for (auto* ch : chans) {
             gap = gap || ch->max_evicted_seq() > after;
             const auto& ring = ch->ring;
-            if (!ring.empty()) oldest = std::min(oldest.value_or(ring.oldest().seq), ring.oldest().seq);
-            for (auto i = ring.first_after(after); i < ring.size(); ++i) missed.push_back(&ring.at(i));
+            if (!ring.empty())
+                oldest = std::min(oldest.value_or(ring.oldest().seq), ring.oldest().seq);
+            for (auto i = ring.first_after(after); i < ring.size(); ++i)
+                missed.push_back(&ring.at(i));
         }
         // Several channels: merge in publish order; an event on two of them is sent once.
         std::sort(missed.begin(), missed.end(),
                   [](const stored_event* a, const stored_event* b) { return a->seq < b->seq; });
         missed.erase(std::unique(missed.begin(), missed.end(),
-                                 [](const stored_event* a, const stored_event* b) { return a->seq == b->seq; }),
+                                 [](const stored_event* a, const stored_event* b) {
+                                     return a->seq == b->seq;
+                                 }),
                      missed.end());
 
         if (gap) {
@@ -168,7 +173,8 @@ std::vector<channel_info> memory_broker::channels() const {
     out.reserve(registry_.size());
     registry_.for_each([&](const channel& ch) {
         channel_info info{ch.name, ch.subscribers.size(), ch.ring.size(), std::nullopt};
-        if (!ch.ring.empty()) info.last_id = to_string(event_id{options_.epoch, ch.ring.newest().seq});
+        if (!ch.ring.empty())
+            info.last_id = to_string(event_id{options_.epoch, ch.ring.newest().seq});
         out.push_back(std::move(info));
     });
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });

@@ -16,7 +16,8 @@ std::variant<new_event, std::string> parse_event(const json& item) {
     new_event event;
 
     for (const auto& [key, value] : item.items()) {
-        if (key != "channel" && key != "channels" && key != "event" && key != "data" && key != "retry") {
+        if (key != "channel" && key != "channels" && key != "event" && key != "data" &&
+            key != "retry") {
             return "unknown field \"" + key + "\" (expected channel, channels, event, data, retry)";
         }
     }
@@ -34,13 +35,16 @@ std::variant<new_event, std::string> parse_event(const json& item) {
             return std::string("\"channels\" must be a non-empty array of strings");
         }
         if (channels->size() > max_channels_per_request) {
-            return "\"channels\" may name at most " + std::to_string(max_channels_per_request) + " channels";
+            return "\"channels\" may name at most " + std::to_string(max_channels_per_request) +
+                   " channels";
         }
         for (const auto& name : *channels) {
-            if (!name.is_string()) return std::string("\"channels\" must be a non-empty array of strings");
+            if (!name.is_string())
+                return std::string("\"channels\" must be a non-empty array of strings");
             auto text = name.get<std::string>();
             // Listing a channel twice must not append the event to its ring twice.
-            if (std::find(event.channels.begin(), event.channels.end(), text) == event.channels.end()) {
+            if (std::find(event.channels.begin(), event.channels.end(), text) ==
+                event.channels.end()) {
                 event.channels.push_back(std::move(text));
             }
         }
@@ -63,7 +67,8 @@ std::variant<new_event, std::string> parse_event(const json& item) {
 
     if (auto retry = item.find("retry"); retry != item.end()) {
         if (!retry->is_number_unsigned() || retry->get<std::uint64_t>() > max_retry_ms) {
-            return "\"retry\" must be an integer from 0 to " + std::to_string(max_retry_ms) + " (milliseconds)";
+            return "\"retry\" must be an integer from 0 to " + std::to_string(max_retry_ms) +
+                   " (milliseconds)";
         }
         event.retry_ms = retry->get<std::uint32_t>();
     }
@@ -86,7 +91,8 @@ std::variant<publish_batch, invalid_request> parse_publish_request(std::string_v
 
     if (parsed.empty()) return invalid_request{"batch is empty"};
     if (parsed.size() > max_batch_events) {
-        return invalid_request{"batch has more than " + std::to_string(max_batch_events) + " events"};
+        return invalid_request{"batch has more than " + std::to_string(max_batch_events) +
+                               " events"};
     }
     batch.is_array = true;
     batch.events.reserve(parsed.size());

@@ -6,7 +6,8 @@ bool is_loopback(const boost::asio::ip::address& peer) {
     if (peer.is_loopback()) return true;
     if (peer.is_v6()) {
         auto v6 = peer.to_v6();
-        if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback();
+        if (v6.is_v4_mapped())
+            return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback();
     }
     return false;
 }

@@ -34,7 +34,8 @@ std::optional<std::string> decode(std::string_view text) {
 
 }  // namespace
 
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query) {
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(
+    std::string_view query) {
     std::vector<std::pair<std::string, std::string>> out;
     while (!query.empty()) {
         auto amp = query.find('&');
@@ -43,7 +44,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std:
         if (part.empty()) continue;
         auto eq = part.find('=');
         auto name = decode(part.substr(0, eq));
-        auto value = decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+        auto value =
+            decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
         if (!name || !value) return std::nullopt;
         out.emplace_back(std::move(*name), std::move(*value));
     }

@@ -52,7 +52,8 @@ void ring_buffer::pop_oldest() {
 void ring_buffer::grow() {
     auto new_size = std::min(capacity_, std::max<std::size_t>(8, slots_.size() * 2));
     std::vector<stored_event> bigger(new_size);
-    for (std::size_t i = 0; i < count_; ++i) bigger[i] = std::move(slots_[(head_ + i) % slots_.size()]);
+    for (std::size_t i = 0; i < count_; ++i)
+        bigger[i] = std::move(slots_[(head_ + i) % slots_.size()]);
     slots_ = std::move(bigger);
     head_ = 0;
 }

@@ -41,7 +41,8 @@ bool is_json_content_type(const request& req) {
 std::variant<reply, stream_request> subscribe(const request& req, std::string_view query,
                                               const request_context& ctx) {
     auto bad = [&](std::string message) {
-        return error_reply(http::status::bad_request, std::move(message), req.version(), req.keep_alive());
+        return error_reply(http::status::bad_request, std::move(message), req.version(),
+                           req.keep_alive());
     };
     auto params = parse_query(query);
     if (!params) return bad("malformed percent-encoding in the query string");
@@ -50,11 +51,13 @@ std::variant<reply, stream_request> subscribe(const request& req, std::string_vi
     for (auto& [name, value] : *params) {
         if (name == "channel") {
             if (auto problem = check_channel_name(value)) return bad(*problem);
-            if (std::find(stream.channels.begin(), stream.channels.end(), value) == stream.channels.end()) {
+            if (std::find(stream.channels.begin(), stream.channels.end(), value) ==
+                stream.channels.end()) {
                 stream.channels.push_back(std::move(value));
             }
             if (stream.channels.size() > max_channels_per_request) {
-                return bad("at most " + std::to_string(max_channels_per_request) + " channels per connection");
+                return bad("at most " + std::to_string(max_channels_per_request) +
+                           " channels per connection");
             }
         } else if (name == "lastEventId") {
             if (!value.empty()) stream.last_event_id = std::move(value);
@@ -63,30 +66,37 @@ std::variant<reply, stream_request> subscribe(const request& req, std::string_vi
     if (stream.channels.empty()) stream.channels.emplace_back(default_channel);
     // The header is what EventSource sends when it reconnects by itself; it wins over the query
     // parameter, which carries the resume point of the very first connection.
-    if (auto header = req["Last-Event-ID"]; !header.empty()) stream.last_event_id = std::string(header);
+    if (auto header = req["Last-Event-ID"]; !header.empty())
+        stream.last_event_id = std::string(header);
 
-    if (ctx.over_capacity) return come_back_later(ctx.owner, "connection limit reached", req.version());
-    if (ctx.owner.shutting_down()) return come_back_later(ctx.owner, "shutting down", req.version());
+    if (ctx.over_capacity)
+        return come_back_later(ctx.owner, "connection limit reached", req.version());
+    if (ctx.owner.shutting_down())
+        return come_back_later(ctx.owner, "shutting down", req.version());
     return stream;
 }
 
 reply publish(const request& req, const request_context& ctx) {
     if (!is_json_content_type(req)) {
-        return error_reply(http::status::unsupported_media_type, "Content-Type must be application/json",
-                           req.version(), req.keep_alive());
+        return error_reply(http::status::unsupported_media_type,
+                           "Content-Type must be application/json", req.version(),
+                           req.keep_alive());
     }
     auto parsed = parse_publish_request(req.body());
     if (auto* invalid = std::get_if<invalid_request>(&parsed)) {
-        return error_reply(http::status::bad_request, invalid->error, req.version(), req.keep_alive());
+        return error_reply(http::status::bad_request, invalid->error, req.version(),
+                           req.keep_alive());
     }
     const auto& batch = std::get<publish_batch>(parsed);
     auto receipts = ctx.owner.store().publish(batch.events);
     if (!receipts) {
         return error_reply(http::status::service_unavailable,
-                           "channel limit reached (--max-channels); nothing was published", req.version(),
-                           req.keep_alive());
+                           "channel limit reached (--max-channels); nothing was published",
+                           req.version(), req.keep_alive());
     }
-    auto to_json = [](const publish_receipt& r) { return json{{"id", r.id}, {"delivered", r.delivered}}; };
+    auto to_json = [](const publish_receipt& r) {
+        return json{{"id", r.id}, {"delivered", r.delivered}};
+    };
     if (batch.is_array) {
         json all = json::array();
         for (const auto& r : *receipts) all.push_back(to_json(r));
@@ -128,7 +138,8 @@ reply error_reply(http::status status, std::string message, unsigned version, bo
     res.set(http::field::content_type, "application/json");
     res.set(http::field::cache_control, "no-store");
     if (allow != nullptr) res.set(http::field::allow, allow);
-    res.body() = json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    res.body() =
+        json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     res.keep_alive(keep_alive);
     res.prepare_payload();
     return {std::move(res), std::move(message)};
@@ -140,7 +151,8 @@ reply come_back_later(hub& owner, std::string reason, unsigned version) {
     res.set(http::field::content_type, "text/event-stream; charset=utf-8");
     res.set(http::field::cache_control, "no-cache, no-transform");
     res.set("X-Accel-Buffering", "no");
-    res.body() = ": " + reason + "\nretry: " + std::to_string(owner.jittered_retry().count()) + "\n\n";
+    res.body() =
+        ": " + reason + "\nretry: " + std::to_string(owner.jittered_retry().count()) + "\n\n";
     res.keep_alive(false);
     res.prepare_payload();
     return {std::move(res), std::move(reason)};
@@ -151,7 +163,8 @@ std::variant<reply, stream_request> route(const request& req, const request_cont
     auto method = req.method();
     auto not_allowed = [&](const char* allow) {
         return error_reply(http::status::method_not_allowed,
-                           "method " + std::string(req.method_string()) + " is not allowed on " + std::string(path),
+                           "method " + std::string(req.method_string()) + " is not allowed on " +
+                               std::string(path),
                            req.version(), req.keep_alive(), allow);
     };
     auto forbidden = [&] {
@@ -166,7 +179,8 @@ std::variant<reply, stream_request> route(const request& req, const request_cont
         return subscribe(req, query, ctx);
     }
     if (ctx.over_capacity) {
-        return error_reply(http::status::service_unavailable, "connection limit reached", req.version(), false);
+        return error_reply(http::status::service_unavailable, "connection limit reached",
+                           req.version(), false);
     }
     if (path == "/notify") {
         if (method != http::verb::post) return not_allowed("POST");
@@ -182,8 +196,8 @@ std::variant<reply, stream_request> route(const request& req, const request_cont
         if (!trusted) return forbidden();
         return list_channels(req, ctx);
     }
-    return error_reply(http::status::not_found, "no such endpoint: " + std::string(path), req.version(),
-                       req.keep_alive());
+    return error_reply(http::status::not_found, "no such endpoint: " + std::string(path),
+                       req.version(), req.keep_alive());
 }
 
 }  // namespace ssecast

@@ -7,7 +7,8 @@ std::string encode_event(const sse_event& event) {
     out.reserve(event.id.size() + event.type.size() + event.data.size() + 32);
     out.append("id: ").append(event.id).push_back('\n');
     if (!event.type.empty()) out.append("event: ").append(event.type).push_back('\n');
-    if (event.retry_ms) out.append("retry: ").append(std::to_string(*event.retry_ms)).push_back('\n');
+    if (event.retry_ms)
+        out.append("retry: ").append(std::to_string(*event.retry_ms)).push_back('\n');
 
     std::string_view rest = event.data;
     while (true) {

@@ -18,7 +18,8 @@ std::optional<std::string> check_channel_name(std::string_view name) {
     if (name.size() > max_channel_name) {
         return "channel name is longer than " + std::to_string(max_channel_name) + " characters";
     }
-    if (!std::all_of(name.begin(), name.end(), [](char c) { return channel_char(static_cast<unsigned char>(c)); })) {
+    if (!std::all_of(name.begin(), name.end(),
+                     [](char c) { return channel_char(static_cast<unsigned char>(c)); })) {
         return "channel name may only contain A-Z a-z 0-9 _ . : / @ -";
     }
     return std::nullopt;

@@ -27,11 +27,11 @@ struct publish_receipt {
 };
 
 struct subscription_start {
-    bool accepted = false;                       // false: the channel limit was reached
-    std::uint64_t subscription = 0;              // handle for unsubscribe()
-    std::vector<frame> backlog;                  // resync notice (if any), then missed events
+    bool accepted = false;           // false: the channel limit was reached
+    std::uint64_t subscription = 0;  // handle for unsubscribe()
+    std::vector<frame> backlog;      // resync notice (if any), then missed events
     bool resync = false;
-    std::size_t replayed = 0;                    // events in the backlog
+    std::size_t replayed = 0;  // events in the backlog
 };
 
 struct channel_info {
@@ -56,7 +56,7 @@ struct broker_stats {
 // The storage and fan-out backend: owns channels, their history and their subscribers. Knows
 // nothing of HTTP. In memory now; Redis-backed and durable implementations come later.
 class broker {
-public:
+  public:
     virtual ~broker() = default;
 
     // Publishes the events in order. All or nothing: if a channel cannot be created because the

@@ -29,7 +29,8 @@ struct subscription {
 };
 
 struct channel {
-    channel(std::string channel_name, std::size_t history) : name(std::move(channel_name)), ring(history) {}
+    channel(std::string channel_name, std::size_t history)
+        : name(std::move(channel_name)), ring(history) {}
 
     std::string name;
     ring_buffer ring;
@@ -38,12 +39,14 @@ struct channel {
     // Evictions of earlier channels of the same name are remembered in the registry's floor.
     std::uint64_t evicted_floor = 0;
 
-    std::uint64_t max_evicted_seq() const { return std::max(ring.max_evicted_seq(), evicted_floor); }
+    std::uint64_t max_evicted_seq() const {
+        return std::max(ring.max_evicted_seq(), evicted_floor);
+    }
 };
 
 // The bounded set of live channels, by name.
 class channel_registry {
-public:
+  public:
     channel_registry(std::size_t max_channels, std::size_t history);
 
     channel* find(std::string_view name);
@@ -70,10 +73,12 @@ public:
         for (const auto& [name, ch] : channels_) f(*ch);
     }
 
-private:
+  private:
     struct name_hash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
     };
 
     std::unordered_map<std::string, std::unique_ptr<channel>, name_hash, std::equal_to<>> channels_;

@@ -1,11 +1,12 @@
 #pragma once
 
+#include <spdlog/common.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <spdlog/common.h>
 #include <string>
 #include <variant>
 #include <vector>
@@ -41,7 +42,8 @@ using env_lookup = std::function<std::optional<std::string>(const std::string& n
 
 // Reads the configuration from, in decreasing precedence: command-line flags, SSECAST_*
 // environment variables, the TOML file named by --config, the built-in defaults.
-std::variant<config, config_exit> parse_config(const std::vector<std::string>& args, const env_lookup& env);
+std::variant<config, config_exit> parse_config(const std::vector<std::string>& args,
+                                               const env_lookup& env);
 
 // "15s", "500ms", "2m", "1h"; a bare number is seconds.
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);

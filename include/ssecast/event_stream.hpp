@@ -18,7 +18,7 @@ class hub;
 // One open GET /events response: the subscriber side of the broker. Queues shared frames and
 // writes everything queued in one gathered write whenever the socket is free.
 class event_stream final : public subscriber, public std::enable_shared_from_this<event_stream> {
-public:
+  public:
     event_stream(boost::asio::ip::tcp::socket socket, hub& owner, std::vector<std::string> channels,
                  boost::asio::ip::tcp::endpoint peer);
     ~event_stream();
@@ -31,7 +31,9 @@ public:
     // Tells the client when to come back, then ends the stream once that has been sent.
     void finish(std::chrono::milliseconds retry, const char* reason);
 
-private:
+  private:
+    // Queues within the subscriber's byte limit; past it, disconnects the subscriber.
+    bool enqueue_bounded(const frame& f);
     bool enqueue(const frame& f);
     void write_queued();
     void watch_peer();

@@ -16,7 +16,7 @@ class hub;
 // One client connection while it speaks plain HTTP/1.1: reads requests (keep-alive), answers
 // them, or hands its socket to an event_stream for GET /events.
 class http_session : public std::enable_shared_from_this<http_session> {
-public:
+  public:
     http_session(boost::asio::ip::tcp::socket socket, hub& owner, bool over_capacity);
     ~http_session();
 
@@ -24,7 +24,7 @@ public:
     // Shutdown: finish the answer being written, then close instead of waiting for another request.
     void shutdown();
 
-private:
+  private:
     void read_request();
     void on_read(boost::beast::error_code ec);
     void send(reply r, const std::string& method, const std::string& target);

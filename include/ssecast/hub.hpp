@@ -23,8 +23,8 @@ class listener;
 // Counters kept by the HTTP side (the broker keeps its own).
 struct hub_counters {
     std::uint64_t connections_accepted = 0;
-    std::uint64_t connections_refused = 0;   // over --max-connections
-    std::uint64_t requests_rejected = 0;     // answered 4xx/5xx
+    std::uint64_t connections_refused = 0;  // over --max-connections
+    std::uint64_t requests_rejected = 0;    // answered 4xx/5xx
     std::uint64_t slow_consumer_disconnects = 0;
     std::uint64_t streams_started = 0;
 };
@@ -32,7 +32,7 @@ struct hub_counters {
 // The daemon: one event loop, the listener, the broker, every open connection, the heartbeat and
 // housekeeping timers and the signals. Connections reach shared state through it.
 class hub {
-public:
+  public:
     // `reload` re-reads the configuration on SIGHUP.
     hub(config cfg, std::function<std::variant<config, config_exit>()> reload);
     ~hub();
@@ -45,7 +45,9 @@ public:
     const config& settings() const { return config_; }
     hub_counters& counters() { return counters_; }
     bool shutting_down() const { return shutting_down_; }
-    std::chrono::steady_clock::duration uptime() const { return std::chrono::steady_clock::now() - started_; }
+    std::chrono::steady_clock::duration uptime() const {
+        return std::chrono::steady_clock::now() - started_;
+    }
     std::size_t connections() const { return sessions_.size() + streams_.size(); }
     std::size_t streams() const { return streams_.size(); }
     std::size_t connection_limit() const { return connection_limit_; }
@@ -60,7 +62,7 @@ public:
     void add(event_stream& stream) { streams_.insert(&stream); }
     void remove(event_stream& stream);
 
-private:
+  private:
     void on_signal(int signo);
     void begin_shutdown();
     void maybe_finish_shutdown();

@@ -9,14 +9,14 @@ class hub;
 
 // Accepts connections and hands them to the hub.
 class listener {
-public:
+  public:
     listener(hub& owner, boost::asio::ip::tcp::endpoint endpoint);
 
     boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
     void start() { accept(); }
     void stop();
 
-private:
+  private:
     void accept();
 
     hub& hub_;

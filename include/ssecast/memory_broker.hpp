@@ -13,19 +13,20 @@
 namespace ssecast {
 
 struct memory_broker_options {
-    std::size_t history = 1000;                          // events kept per channel
-    std::optional<std::chrono::milliseconds> max_age;    // events older than this are evicted
+    std::size_t history = 1000;                        // events kept per channel
+    std::optional<std::chrono::milliseconds> max_age;  // events older than this are evicted
     std::size_t max_channels = 10000;
-    std::chrono::milliseconds channel_grace{60000};      // empty channels are dropped after this
-    std::uint64_t epoch = 0;                             // this run's id epoch
+    std::chrono::milliseconds channel_grace{60000};  // empty channels are dropped after this
+    std::uint64_t epoch = 0;                         // this run's id epoch
 };
 
 // The broker that keeps everything in this process.
 class memory_broker final : public broker {
-public:
+  public:
     explicit memory_broker(memory_broker_options options);
 
-    std::optional<std::vector<publish_receipt>> publish(const std::vector<new_event>& batch) override;
+    std::optional<std::vector<publish_receipt>> publish(
+        const std::vector<new_event>& batch) override;
     subscription_start subscribe(const std::vector<std::string>& channels,
                                  std::optional<std::string_view> last_event_id,
                                  subscriber& sink) override;
@@ -34,7 +35,7 @@ public:
     broker_stats stats() const override;
     std::vector<channel_info> channels() const override;
 
-private:
+  private:
     std::size_t append_and_fan_out(const new_event& event, const std::vector<channel*>& targets,
                                    std::uint64_t seq, std::chrono::steady_clock::time_point now);
     frame resync_notice(std::string_view last_event_id, std::uint64_t position_seq,

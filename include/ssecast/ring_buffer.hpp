@@ -19,7 +19,7 @@ struct stored_event {
 // strictly increasing, so finding where a resume point falls is a binary search. Storage grows
 // with use up to the capacity, so a quiet channel does not pay for a full ring.
 class ring_buffer {
-public:
+  public:
     explicit ring_buffer(std::size_t capacity);
 
     // Appends; when full, the oldest event is evicted first. Precondition: seq above every stored.
@@ -44,7 +44,7 @@ public:
     // exactly when this is above X.
     std::uint64_t max_evicted_seq() const { return max_evicted_seq_; }
 
-private:
+  private:
     void pop_oldest();
     void grow();
 

@@ -28,8 +28,9 @@ namespace test {
 
 struct iless {
     bool operator()(const std::string& a, const std::string& b) const {
-        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-                                            [](char x, char y) { return std::tolower(x) < std::tolower(y); });
+        return std::lexicographical_compare(
+            a.begin(), a.end(), b.begin(), b.end(),
+            [](char x, char y) { return std::tolower(x) < std::tolower(y); });
     }
 };
 using header_map = std::map<std::string, std::string, iless>;
@@ -42,7 +43,7 @@ struct http_response {
 
 // One TCP connection to the daemon.
 class connection {
-public:
+  public:
     explicit connection(std::uint16_t port, const char* address = "127.0.0.1") {
         fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd_ < 0) throw std::runtime_error("socket() failed");
@@ -57,7 +58,8 @@ public:
     }
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
-    connection(connection&& other) noexcept : fd_(std::exchange(other.fd_, -1)), buffer_(std::move(other.buffer_)) {}
+    connection(connection&& other) noexcept
+        : fd_(std::exchange(other.fd_, -1)), buffer_(std::move(other.buffer_)) {}
     ~connection() {
         if (fd_ >= 0) ::close(fd_);
     }
@@ -76,7 +78,9 @@ public:
     }
 
     // Sets a small receive buffer, so that a client that does not read fills up quickly.
-    void shrink_receive_buffer(int bytes) { setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes); }
+    void shrink_receive_buffer(int bytes) {
+        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    }
 
     // Waits up to `timeout` for bytes; appends them to the buffer. Returns false when the peer
     // closed (or reset) the connection, true otherwise (also on timeout).
@@ -100,9 +104,11 @@ public:
     bool read_until(F&& done, std::chrono::milliseconds timeout) {
         auto deadline = clock::now() + timeout;
         while (!done(buffer_)) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
             if (left.count() <= 0) return false;
-            if (!fill(std::min<std::chrono::milliseconds>(left, 100ms)) && !done(buffer_)) return false;
+            if (!fill(std::min<std::chrono::milliseconds>(left, 100ms)) && !done(buffer_))
+                return false;
         }
         return true;
     }
@@ -124,8 +130,11 @@ public:
     http_response read_response(std::chrono::milliseconds timeout = 10s) {
         http_response res;
         std::size_t header_end = std::string::npos;
-        read_until([&](const std::string& b) { return (header_end = b.find("\r\n\r\n")) != std::string::npos; },
-                   timeout);
+        read_until(
+            [&](const std::string& b) {
+                return (header_end = b.find("\r\n\r\n")) != std::string::npos;
+            },
+            timeout);
         if (header_end == std::string::npos) return res;
         auto head = buffer_.substr(0, header_end);
         auto status_line_end = head.find("\r\n");
@@ -148,7 +157,9 @@ public:
         auto body_start = header_end + 4;
         if (auto it = res.headers.find("Content-Length"); it != res.headers.end()) {
             auto length = std::stoul(it->second);
-            if (!read_until([&](const std::string& b) { return b.size() >= body_start + length; }, timeout)) return res;
+            if (!read_until([&](const std::string& b) { return b.size() >= body_start + length; },
+                            timeout))
+                return res;
             res.body = buffer_.substr(body_start, length);
             buffer_.erase(0, body_start + length);
         } else {
@@ -160,31 +171,35 @@ public:
         return res;
     }
 
-private:
+  private:
     int fd_ = -1;
     std::string buffer_;
     bool eof_ = false;
 };
 
-inline std::string format_request(const std::string& method, const std::string& target, const std::string& body,
-                                  const header_map& headers, bool keep_alive) {
+inline std::string format_request(const std::string& method, const std::string& target,
+                                  const std::string& body, const header_map& headers,
+                                  bool keep_alive) {
     std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-    if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    if (!body.empty() || method == "POST")
+        req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     if (!keep_alive) req += "Connection: close\r\n";
     return req + "\r\n" + body;
 }
 
 // One request on a fresh connection.
-inline http_response request(std::uint16_t port, const std::string& method, const std::string& target,
-                             const std::string& body = "", const header_map& headers = {},
+inline http_response request(std::uint16_t port, const std::string& method,
+                             const std::string& target, const std::string& body = "",
+                             const header_map& headers = {},
                              std::chrono::milliseconds timeout = 10s) {
     connection c(port);
     c.send(format_request(method, target, body, headers, false));
     return c.read_response(timeout);
 }
 
-inline http_response publish(std::uint16_t port, const std::string& json, const header_map& extra = {}) {
+inline http_response publish(std::uint16_t port, const std::string& json,
+                             const header_map& extra = {}) {
     header_map headers = extra;
     headers.emplace("Content-Type", "application/json");
     return request(port, "POST", "/notify", json, headers);
@@ -192,15 +207,19 @@ inline http_response publish(std::uint16_t port, const std::string& json, const 
 
 // A subscriber: sends GET /events and reads the stream through the WHATWG parser.
 class sse_client {
-public:
+  public:
     sse_client(std::uint16_t port, const std::string& target, const header_map& headers = {},
                std::chrono::milliseconds timeout = 10s)
         : conn_(port) {
         conn_.send(format_request("GET", target, "", headers, true));
         std::size_t header_end = std::string::npos;
-        conn_.read_until([&](const std::string& b) { return (header_end = b.find("\r\n\r\n")) != std::string::npos; },
-                         timeout);
-        if (header_end == std::string::npos) throw std::runtime_error("no response header from /events");
+        conn_.read_until(
+            [&](const std::string& b) {
+                return (header_end = b.find("\r\n\r\n")) != std::string::npos;
+            },
+            timeout);
+        if (header_end == std::string::npos)
+            throw std::runtime_error("no response header from /events");
         auto& b = conn_.buffer();
         head_ = b.substr(0, header_end);
         status_ = std::stoi(head_.substr(9, 3));
@@ -210,7 +229,10 @@ public:
 
     int status() const { return status_; }
     const std::string& head() const { return head_; }
-    bool has_header_line(const std::string& line) const { return head_.find("\r\n" + line + "\r\n") != std::string::npos || head_.ends_with("\r\n" + line); }
+    bool has_header_line(const std::string& line) const {
+        return head_.find("\r\n" + line + "\r\n") != std::string::npos ||
+               head_.ends_with("\r\n" + line);
+    }
     connection& conn() { return conn_; }
     sse_test::parser& parser() { return parser_; }
     const std::vector<sse_test::event>& events() const { return events_; }
@@ -220,7 +242,8 @@ public:
     bool wait_events(std::size_t n, std::chrono::milliseconds timeout = 10s) {
         auto deadline = clock::now() + timeout;
         while (events_.size() < n) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
             if (left.count() <= 0) return false;
             bool open = conn_.fill(std::min<std::chrono::milliseconds>(left, 100ms));
             absorb();
@@ -232,7 +255,8 @@ public:
     bool wait_raw(const std::string& text, std::chrono::milliseconds timeout = 10s) {
         auto deadline = clock::now() + timeout;
         while (raw_.find(text) == std::string::npos) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
             if (left.count() <= 0) return false;
             bool open = conn_.fill(std::min<std::chrono::milliseconds>(left, 100ms));
             absorb();
@@ -247,7 +271,7 @@ public:
         return closed;
     }
 
-private:
+  private:
     void absorb() {
         auto& b = conn_.buffer();
         if (b.empty()) return;

@@ -13,13 +13,13 @@
 namespace sse_test {
 
 struct event {
-    std::string type;            // "message" when the stream gave no event type
+    std::string type;  // "message" when the stream gave no event type
     std::string data;
-    std::string last_event_id;   // the EventSource's last event ID when it was dispatched
+    std::string last_event_id;  // the EventSource's last event ID when it was dispatched
 };
 
 class parser {
-public:
+  public:
     void feed(std::string_view bytes) {
         for (char c : bytes) {
             if (at_start_) {
@@ -27,8 +27,10 @@ public:
                 // One leading U+FEFF (EF BB BF) is dropped; matched byte by byte.
                 bom_.push_back(c);
                 if (std::string_view("\xEF\xBB\xBF").starts_with(bom_)) {
-                    if (bom_.size() < 3) at_start_ = true;
-                    else bom_.clear();
+                    if (bom_.size() < 3)
+                        at_start_ = true;
+                    else
+                        bom_.clear();
                     continue;
                 }
                 auto pending = bom_;
@@ -49,7 +51,7 @@ public:
     const std::vector<std::string>& comments() const { return comments_; }
     const std::string& last_event_id() const { return last_event_id_; }
 
-private:
+  private:
     void consume(char c) {
         if (after_cr_ && c == '\n') {  // CRLF: the CR already ended the line
             after_cr_ = false;

@@ -71,7 +71,7 @@ struct exit_status {
 };
 
 class process {
-public:
+  public:
     process(std::vector<std::string> args, const std::map<std::string, std::string>& env,
             const std::filesystem::path& out_file, const std::filesystem::path& err_file) {
         pid_ = fork();
@@ -129,7 +129,7 @@ public:
         return true;
     }
 
-private:
+  private:
     pid_t pid_ = -1;
     bool reaped_ = false;
     exit_status status_;
@@ -142,7 +142,8 @@ struct run_result {
     std::string err;
 };
 
-inline run_result run_ssecast(std::vector<std::string> args, const std::map<std::string, std::string>& env = {},
+inline run_result run_ssecast(std::vector<std::string> args,
+                              const std::map<std::string, std::string>& env = {},
                               std::chrono::milliseconds timeout = 10s) {
     auto dir = make_temp_dir();
     args.insert(args.begin(), SSECAST_BINARY);
@@ -159,8 +160,9 @@ inline run_result run_ssecast(std::vector<std::string> args, const std::map<std:
 
 // A running daemon on a free loopback port (unless the test gives --listen itself).
 class server {
-public:
-    explicit server(std::vector<std::string> args = {}, const std::map<std::string, std::string>& env = {})
+  public:
+    explicit server(std::vector<std::string> args = {},
+                    const std::map<std::string, std::string>& env = {})
         : dir_(make_temp_dir()) {
         raise_fd_limit();
         bool has_listen = false;
@@ -211,7 +213,7 @@ public:
     exit_status wait_exit(std::chrono::milliseconds timeout) { return proc_->wait(timeout); }
     const std::filesystem::path& dir() const { return dir_; }
 
-private:
+  private:
     std::filesystem::path dir_;
     std::unique_ptr<process> proc_;
     std::uint16_t port_ = 0;

@@ -12,8 +12,10 @@ using json = nlohmann::json;
 TEST(Lifecycle, SigtermEndsStreamsWithJitteredRetryAndExitsZero) {
     test::server s({"--reconnect-delay", "1s"});
     std::vector<std::unique_ptr<test::sse_client>> subs;
-    for (int i = 0; i < 20; ++i) subs.push_back(std::make_unique<test::sse_client>(s.port(), "/events?channel=x"));
-    test::connection idle_publisher(s.port());  // keep-alive connection waiting for its next request
+    for (int i = 0; i < 20; ++i)
+        subs.push_back(std::make_unique<test::sse_client>(s.port(), "/events?channel=x"));
+    test::connection idle_publisher(
+        s.port());  // keep-alive connection waiting for its next request
 
     s.signal(SIGTERM);
     std::set<std::uint64_t> delays;
@@ -101,8 +103,8 @@ TEST(Lifecycle, HelpAndVersion) {
     EXPECT_NE(r.out.find("ssecast 0.1.0"), std::string::npos);
     r = test::run_ssecast({"--help"});
     EXPECT_EQ(r.status.code, 0);
-    for (const char* flag : {"--listen", "--config", "--heartbeat", "--history", "--max-body", "--log-level",
-                             "SSECAST_MAX_QUEUE"}) {
+    for (const char* flag : {"--listen", "--config", "--heartbeat", "--history", "--max-body",
+                             "--log-level", "SSECAST_MAX_QUEUE"}) {
         EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
     }
 }
@@ -112,9 +114,7 @@ TEST(Lifecycle, StartupSummaryAndOneLinePerStreamEnd) {
     auto log = s.log();
     EXPECT_NE(log.find("ssecast 0.1.0 listening on 127.0.0.1:"), std::string::npos) << log;
     EXPECT_NE(log.find("history=77"), std::string::npos) << log;
-    {
-        test::sse_client sub(s.port(), "/events?channel=logme");
-    }
+    { test::sse_client sub(s.port(), "/events?channel=logme"); }
     EXPECT_TRUE(s.wait_for_log("stream end peer=127.0.0.1:"));
     EXPECT_TRUE(s.wait_for_log("channels=logme"));
     EXPECT_TRUE(s.wait_for_log("reason=client closed"));
@@ -125,7 +125,7 @@ TEST(Lifecycle, EnvironmentAndConfigFileApply) {
     std::ofstream(dir / "c.toml") << "history = 5\nheartbeat = \"2s\"\n";
     test::server s({"--config", (dir / "c.toml").string()}, {{"SSECAST_HISTORY", "9"}});
     auto log = s.log();
-    EXPECT_NE(log.find("history=9"), std::string::npos) << log;    // env beats file
+    EXPECT_NE(log.find("history=9"), std::string::npos) << log;     // env beats file
     EXPECT_NE(log.find("heartbeat=2s"), std::string::npos) << log;  // file beats default
     std::filesystem::remove_all(dir);
 }

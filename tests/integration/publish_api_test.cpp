@@ -13,7 +13,8 @@ namespace {
 // Every refusal is JSON {"error": "..."} naming the problem.
 void expect_error(const test::http_response& res, int status, const std::string& fragment) {
     EXPECT_EQ(res.status, status) << res.body;
-    EXPECT_EQ(res.headers.count("Content-Type") ? res.headers.at("Content-Type") : "", "application/json");
+    EXPECT_EQ(res.headers.count("Content-Type") ? res.headers.at("Content-Type") : "",
+              "application/json");
     auto body = json::parse(res.body, nullptr, false);
     ASSERT_TRUE(body.is_object()) << res.body;
     ASSERT_TRUE(body.contains("error")) << res.body;
@@ -22,7 +23,7 @@ void expect_error(const test::http_response& res, int status, const std::string&
 }
 
 class PublishApi : public ::testing::Test {
-protected:
+  protected:
     test::server server_{{"--max-body", "2KiB"}};
     std::uint16_t port() const { return server_.port(); }
 };
@@ -37,8 +38,9 @@ TEST_F(PublishApi, AnswersIdAndDeliveredCount) {
     auto answer = json::parse(res.body);
     EXPECT_EQ(answer["delivered"], 2);
     auto id = answer["id"].get<std::string>();
-    EXPECT_TRUE(std::all_of(id.begin(), id.end(), [](char c) { return std::isdigit(c) || c == '-' || c == ':'; }))
-        << id;
+    EXPECT_TRUE(std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isdigit(c) || c == '-' || c == ':';
+    })) << id;
     EXPECT_LE(id.size(), 32u);
 
     auto none = json::parse(test::publish(port(), R"({"channel":"nobody","data":"x"})").body);
@@ -62,14 +64,17 @@ TEST_F(PublishApi, IdsIncreaseAcrossChannels) {
 TEST_F(PublishApi, DataShapesAndEventTypeReachTheSubscriber) {
     test::sse_client sub(port(), "/events");  // no channel: "default"
     ASSERT_EQ(test::publish(port(), R"({"data":"line1\r\nline2\rline3\nline4"})").status, 200);
-    ASSERT_EQ(test::publish(port(), R"({"event":"price","data":{"sym":"X","px":1.5,"tags":["a"]}})").status, 200);
+    ASSERT_EQ(test::publish(port(), R"({"event":"price","data":{"sym":"X","px":1.5,"tags":["a"]}})")
+                  .status,
+              200);
     ASSERT_EQ(test::publish(port(), R"({"data":42})").status, 200);
     ASSERT_EQ(test::publish(port(), R"({"data":"","retry":5000})").status, 200);
     ASSERT_TRUE(sub.wait_events(4));
     EXPECT_EQ(sub.events()[0].data, "line1\nline2\nline3\nline4");
     EXPECT_EQ(sub.events()[0].type, "message");
     EXPECT_EQ(sub.events()[1].type, "price");
-    EXPECT_EQ(json::parse(sub.events()[1].data), json::parse(R"({"sym":"X","px":1.5,"tags":["a"]})"));
+    EXPECT_EQ(json::parse(sub.events()[1].data),
+              json::parse(R"({"sym":"X","px":1.5,"tags":["a"]})"));
     EXPECT_EQ(sub.events()[1].data.find('\n'), std::string::npos);
     EXPECT_EQ(sub.events()[2].data, "42");
     EXPECT_EQ(sub.events()[3].data, "");
@@ -92,7 +97,9 @@ TEST_F(PublishApi, ChannelsArrayDeliversOnceToASubscriberOfBoth) {
 
 TEST_F(PublishApi, BatchIsPublishedInOrderAndAnsweredWithAnArray) {
     test::sse_client sub(port(), "/events?channel=x");
-    auto res = test::publish(port(), R"([{"channel":"x","data":"1"},{"channel":"x","data":"2"},{"channel":"y","data":"3"}])");
+    auto res = test::publish(
+        port(),
+        R"([{"channel":"x","data":"1"},{"channel":"x","data":"2"},{"channel":"y","data":"3"}])");
     ASSERT_EQ(res.status, 200) << res.body;
     auto answer = json::parse(res.body);
     ASSERT_TRUE(answer.is_array());
@@ -108,7 +115,8 @@ TEST_F(PublishApi, BatchIsPublishedInOrderAndAnsweredWithAnArray) {
 
 TEST_F(PublishApi, BatchWithOneBadElementIsRejectedWhole) {
     test::sse_client sub(port(), "/events?channel=x");
-    auto res = test::publish(port(), R"([{"channel":"x","data":"1"},{"channel":"x"},{"channel":"x","data":"3"}])");
+    auto res = test::publish(
+        port(), R"([{"channel":"x","data":"1"},{"channel":"x"},{"channel":"x","data":"3"}])");
     expect_error(res, 400, "event 1");
     ASSERT_EQ(test::publish(port(), R"({"channel":"x","data":"after"})").status, 200);
     ASSERT_TRUE(sub.wait_events(1));
@@ -126,22 +134,27 @@ TEST_F(PublishApi, RejectsBadInputWithClearErrors) {
     expect_error(test::publish(port(), R"({"channel":"x"})"), 400, "\"data\" is required");
     expect_error(test::publish(port(), R"({"channel":"bad name","data":1})"), 400, "channel name");
     expect_error(test::publish(port(), R"({"channel":"","data":1})"), 400, "channel name");
-    expect_error(test::publish(port(), json{{"channel", std::string(129, 'c')}, {"data", 1}}.dump()), 400, "128");
+    expect_error(
+        test::publish(port(), json{{"channel", std::string(129, 'c')}, {"data", 1}}.dump()), 400,
+        "128");
     expect_error(test::publish(port(), R"({"event":"a\nb","data":1})"), 400, "CR, LF or NUL");
     expect_error(test::publish(port(), R"({"event":"a\u0000b","data":1})"), 400, "CR, LF or NUL");
     expect_error(test::publish(port(), R"({"event":"resync","data":1})"), 400, "reserved");
-    expect_error(test::publish(port(), json{{"event", std::string(129, 'e')}, {"data", 1}}.dump()), 400, "128");
+    expect_error(test::publish(port(), json{{"event", std::string(129, 'e')}, {"data", 1}}.dump()),
+                 400, "128");
     expect_error(test::publish(port(), R"({"retry":-1,"data":1})"), 400, "retry");
     expect_error(test::publish(port(), R"("just a string")"), 400, "object");
 }
 
 TEST_F(PublishApi, ContentTypeMustBeJson) {
-    expect_error(test::request(port(), "POST", "/notify", R"({"data":1})", {{"Content-Type", "text/plain"}}), 415,
-                 "application/json");
+    expect_error(
+        test::request(port(), "POST", "/notify", R"({"data":1})", {{"Content-Type", "text/plain"}}),
+        415, "application/json");
     expect_error(test::request(port(), "POST", "/notify", "data=1",
                                {{"Content-Type", "application/x-www-form-urlencoded"}}),
                  415, "application/json");
-    expect_error(test::request(port(), "POST", "/notify", R"({"data":1})"), 415, "application/json");
+    expect_error(test::request(port(), "POST", "/notify", R"({"data":1})"), 415,
+                 "application/json");
     EXPECT_EQ(test::request(port(), "POST", "/notify", R"({"data":1})",
                             {{"Content-Type", "Application/JSON; charset=utf-8"}})
                   .status,
@@ -168,8 +181,10 @@ TEST_F(PublishApi, WrongMethodUnknownPathAndForwardedPublishers) {
     expect_error(test::request(port(), "GET", "/nope"), 404, "/nope");
 
     for (const char* header : {"X-Forwarded-For", "Forwarded", "X-Real-IP"}) {
-        expect_error(test::publish(port(), R"({"data":1})", {{header, "203.0.113.9"}}), 403, "local");
-        expect_error(test::request(port(), "GET", "/channels", "", {{header, "203.0.113.9"}}), 403, "local");
+        expect_error(test::publish(port(), R"({"data":1})", {{header, "203.0.113.9"}}), 403,
+                     "local");
+        expect_error(test::request(port(), "GET", "/channels", "", {{header, "203.0.113.9"}}), 403,
+                     "local");
     }
     EXPECT_TRUE(server_.wait_for_log("status=403"));
 }

@@ -19,7 +19,8 @@ TEST(StreamBasics, SubscriberGetsHeadersPreludeAndPublishedEvent) {
     ASSERT_TRUE(sub.wait_raw("retry: 3000\n"));
     EXPECT_EQ(sub.parser().retry(), 3000u);
 
-    auto res = test::publish(s.port(), R"({"channel":"news","event":"update","data":"hello\nworld"})");
+    auto res =
+        test::publish(s.port(), R"({"channel":"news","event":"update","data":"hello\nworld"})");
     ASSERT_EQ(res.status, 200) << res.body;
     auto answer = json::parse(res.body);
     EXPECT_EQ(answer["delivered"], 1);

@@ -26,11 +26,13 @@ std::vector<std::string> datas(const std::vector<sse_test::event>& events) {
 
 TEST(SubscribeApi, BadChannelsAre400WithJson) {
     test::server s;
-    for (const char* target : {"/events?channel=bad%20name", "/events?channel=", "/events?channel=%00",
-                               "/events?channel=a%0D", "/events?channel=%zz"}) {
+    for (const char* target :
+         {"/events?channel=bad%20name", "/events?channel=", "/events?channel=%00",
+          "/events?channel=a%0D", "/events?channel=%zz"}) {
         auto res = test::request(s.port(), "GET", target);
         EXPECT_EQ(res.status, 400) << target;
-        EXPECT_TRUE(json::parse(res.body, nullptr, false).contains("error")) << target << ": " << res.body;
+        EXPECT_TRUE(json::parse(res.body, nullptr, false).contains("error"))
+            << target << ": " << res.body;
     }
     std::string many = "/events?";
     for (int i = 0; i < 33; ++i) many += "channel=c" + std::to_string(i) + "&";
@@ -74,7 +76,8 @@ TEST(SubscribeApi, ReplayFromHeaderFromQueryAndHeaderWins) {
     ASSERT_TRUE(by_query.wait_events(1));
     EXPECT_EQ(datas(by_query.events()), (std::vector<std::string>{"e4"}));
 
-    test::sse_client both(s.port(), "/events?channel=r&lastEventId=" + ids[0], {{"Last-Event-ID", ids[2]}});
+    test::sse_client both(s.port(), "/events?channel=r&lastEventId=" + ids[0],
+                          {{"Last-Event-ID", ids[2]}});
     ASSERT_TRUE(both.wait_events(2));
     EXPECT_EQ(datas(both.events()), (std::vector<std::string>{"e3", "e4"}));
 
@@ -133,14 +136,16 @@ TEST(SubscribeApi, ResyncWhenEventsAfterTheResumePointWereEvicted) {
 TEST(SubscribeApi, ResyncForGarbageAndEarlierRunIds) {
     test::server s({"--history", "10"});
     publish_id(s.port(), "g", "kept");
-    for (const std::string& bad : {std::string("garbage"), std::string("1-1"), std::string("99999999999999-1")}) {
+    for (const std::string& bad :
+         {std::string("garbage"), std::string("1-1"), std::string("99999999999999-1")}) {
         test::sse_client sub(s.port(), "/events?channel=g", {{"Last-Event-ID", bad}});
         ASSERT_TRUE(sub.wait_events(2)) << bad;
         EXPECT_EQ(sub.events()[0].type, "resync") << bad;
         EXPECT_EQ(json::parse(sub.events()[0].data)["lastEventId"], bad);
         EXPECT_EQ(sub.events()[1].data, "kept");
         // Reconnecting from where the stream left off does not resync again.
-        test::sse_client again(s.port(), "/events?channel=g", {{"Last-Event-ID", sub.parser().last_event_id()}});
+        test::sse_client again(s.port(), "/events?channel=g",
+                               {{"Last-Event-ID", sub.parser().last_event_id()}});
         publish_id(s.port(), "g", "after-" + bad);
         ASSERT_TRUE(again.wait_events(1));
         EXPECT_EQ(again.events()[0].type, "message");
@@ -154,7 +159,8 @@ TEST(SubscribeApi, ChannelLimitAnswersRetryNotAnError) {
     publish_id(s.port(), "two", "x");
     auto res = test::publish(s.port(), R"({"channel":"three","data":"x"})");
     EXPECT_EQ(res.status, 503);
-    EXPECT_NE(json::parse(res.body)["error"].get<std::string>().find("channel limit"), std::string::npos);
+    EXPECT_NE(json::parse(res.body)["error"].get<std::string>().find("channel limit"),
+              std::string::npos);
 
     test::sse_client sub(s.port(), "/events?channel=three");
     EXPECT_EQ(sub.status(), 200);  // EventSource gives up for good on anything else
