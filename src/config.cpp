@@ -1,6 +1,7 @@
 #include "ssecast/config.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <sstream>
@@ -51,12 +52,16 @@ std::optional<milliseconds> parse_duration(const std::string& text) {
 std::optional<std::size_t> parse_size(const std::string& text) {
     auto [digits, unit] = split_number(text);
     auto n = parse_uint(digits);
-    if (!n || *n > (1ULL << 40)) return std::nullopt;
-    if (unit.empty() || unit == "B") return *n;
-    if (unit == "K" || unit == "k" || unit == "KB" || unit == "KiB") return *n << 10;
-    if (unit == "M" || unit == "MB" || unit == "MiB") return *n << 20;
-    if (unit == "G" || unit == "GB" || unit == "GiB") return *n << 30;
-    return std::nullopt;
+    if (!n) return std::nullopt;
+    int shift = -1;
+    if (unit.empty() || unit == "B") shift = 0;
+    if (unit == "K" || unit == "k" || unit == "KB" || unit == "KiB") shift = 10;
+    if (unit == "M" || unit == "MB" || unit == "MiB") shift = 20;
+    if (unit == "G" || unit == "GB" || unit == "GiB") shift = 30;
+    // Checked before shifting, so that no value wraps around into an acceptable one.
+    constexpr std::uint64_t limit = 1ULL << 40;
+    if (shift < 0 || *n > (limit >> shift)) return std::nullopt;
+    return *n << shift;
 }
 
 std::string format_duration(milliseconds d) {
@@ -118,10 +123,21 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
 
     // CLI11 lets a config file override environment variables; we want the environment to win, so
     // environment values go in as flags ahead of the real ones (the last occurrence wins).
+    // An empty variable counts as unset, as most deployment tools write it that way.
+    auto env_value = [&](const std::string& name) -> std::optional<std::string> {
+        auto value = env(name);
+        if (!value || value->empty()) return std::nullopt;
+        return value;
+    };
     std::vector<std::string> argv_strings{args.empty() ? std::string("ssecast") : args.front()};
-    if (auto file = env("SSECAST_CONFIG")) argv_strings.push_back("--config=" + *file);
+    bool config_flag_given = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+        return a == "--config" || a.rfind("--config=", 0) == 0;
+    });
+    if (auto file = env_value("SSECAST_CONFIG"); file && !config_flag_given) {
+        argv_strings.push_back("--config=" + *file);
+    }
     for (const auto& spec : specs) {
-        if (auto value = env(spec.env))
+        if (auto value = env_value(spec.env))
             argv_strings.push_back(std::string(spec.flag) + "=" + *value);
     }
     argv_strings.insert(argv_strings.end(), args.begin() + (args.empty() ? 0 : 1), args.end());

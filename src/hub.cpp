@@ -165,7 +165,8 @@ void hub::begin_shutdown() {
 }
 
 void hub::maybe_finish_shutdown() {
-    if (!shutting_down_ || connections() != 0) return;
+    // Also reached from connections destroyed along with a stopped loop: stop only once.
+    if (!shutting_down_ || connections() != 0 || io_.stopped()) return;
     io_.stop();
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "ssecast/event_id.hpp"
 
@@ -17,29 +18,47 @@ constexpr std::size_t max_echoed_id = 128;
 memory_broker::memory_broker(memory_broker_options options)
     : options_(options), registry_(options.max_channels, options.history) {}
 
+std::optional<std::vector<std::vector<channel*>>> memory_broker::resolve(
+    const std::vector<const std::vector<std::string>*>& lists) {
+    std::unordered_set<std::string_view> missing;
+    for (const auto* names : lists) {
+        for (const auto& name : *names) {
+            if (registry_.find(name) == nullptr) missing.insert(name);
+        }
+    }
+    // All or nothing: a refused request must not leave half of its channels behind.
+    if (missing.size() > registry_.room()) {
+        ++stats_.channel_limit_hits;
+        return std::nullopt;
+    }
+    std::vector<std::vector<channel*>> resolved;
+    resolved.reserve(lists.size());
+    for (const auto* names : lists) {
+        auto& chans = resolved.emplace_back();
+        for (const auto& name : *names) {
+            auto* ch = registry_.find_or_create(name);
+            // A channel named twice is one subscription slot and one copy in the ring.
+            if (std::find(chans.begin(), chans.end(), ch) == chans.end()) chans.push_back(ch);
+        }
+    }
+    return resolved;
+}
+
 std::optional<std::vector<publish_receipt>> memory_broker::publish(
     const std::vector<new_event>& batch) {
     std::lock_guard lock(mutex_);
-    std::vector<std::vector<channel*>> targets;
-    targets.reserve(batch.size());
-    for (const auto& event : batch) {
-        auto& list = targets.emplace_back();
-        for (const auto& name : event.channels) {
-            auto* ch = registry_.find_or_create(name);
-            if (ch == nullptr) {
-                ++stats_.channel_limit_hits;
-                return std::nullopt;
-            }
-            list.push_back(ch);
-        }
-    }
+    std::vector<const std::vector<std::string>*> lists;
+    lists.reserve(batch.size());
+    for (const auto& event : batch) lists.push_back(&event.channels);
+    auto targets = resolve(lists);
+    if (!targets) return std::nullopt;
 
     auto now = std::chrono::steady_clock::now();
     std::vector<publish_receipt> receipts;
     receipts.reserve(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
         auto seq = ++last_seq_;
-        auto delivered = append_and_fan_out(batch[i], targets[i], seq, now);
+        auto delivered = append_and_fan_out(batch[i], (*targets)[i], seq, now);
         receipts.push_back({to_string(event_id{options_.epoch, seq}), delivered});
     }
     return receipts;
@@ -70,16 +89,9 @@ subscription_start memory_broker::subscribe(const std::vector<std::string>& chan
                                             subscriber& sink) {
     std::lock_guard lock(mutex_);
     subscription_start start;
-    std::vector<channel*> chans;
-    chans.reserve(channel_names.size());
-    for (const auto& name : channel_names) {
-        auto* ch = registry_.find_or_create(name);
-        if (ch == nullptr) {
-            ++stats_.channel_limit_hits;
-            return start;
-        }
-        chans.push_back(ch);
-    }
+    auto resolved = resolve({&channel_names});
+    if (!resolved) return start;
+    const auto& chans = resolved->front();
 
     if (last_event_id) {
         auto resume = parse_event_id(*last_event_id);

@@ -11,6 +11,33 @@ namespace {
 
 using json = nlohmann::json;
 
+// Deeper JSON is refused: serializing it again would recurse once per level.
+constexpr std::size_t max_json_depth = 64;
+
+bool nested_deeper_than(std::string_view text, std::size_t limit) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
+
 std::variant<new_event, std::string> parse_event(const json& item) {
     if (!item.is_object()) return std::string("event must be a JSON object");
     new_event event;
@@ -78,6 +105,10 @@ std::variant<new_event, std::string> parse_event(const json& item) {
 }  // namespace
 
 std::variant<publish_batch, invalid_request> parse_publish_request(std::string_view body) {
+    if (nested_deeper_than(body, max_json_depth)) {
+        return invalid_request{"JSON nested deeper than " + std::to_string(max_json_depth) +
+                               " levels"};
+    }
     auto parsed = json::parse(body, nullptr, false);
     if (parsed.is_discarded()) return invalid_request{"malformed JSON body"};
 

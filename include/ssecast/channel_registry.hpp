@@ -67,6 +67,8 @@ class channel_registry {
                        std::chrono::steady_clock::duration grace);
 
     std::size_t size() const { return channels_.size(); }
+    // How many more channels may be created.
+    std::size_t room() const { return max_channels_ - std::min(max_channels_, channels_.size()); }
 
     template <typename F>
     void for_each(F&& f) const {

@@ -36,6 +36,10 @@ class memory_broker final : public broker {
     std::vector<channel_info> channels() const override;
 
   private:
+    // The channels of each list, created where missing, duplicates removed; nothing when they do
+    // not all fit under the channel limit.
+    std::optional<std::vector<std::vector<channel*>>> resolve(
+        const std::vector<const std::vector<std::string>*>& lists);
     std::size_t append_and_fan_out(const new_event& event, const std::vector<channel*>& targets,
                                    std::uint64_t seq, std::chrono::steady_clock::time_point now);
     frame resync_notice(std::string_view last_event_id, std::uint64_t position_seq,

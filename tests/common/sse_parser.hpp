@@ -88,7 +88,8 @@ class parser {
             if (value.find('\0') == std::string_view::npos) id_buffer_ = value;
         } else if (field == "retry") {
             if (!value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos) {
-                retry_ = std::stoull(std::string(value));
+                // Saturates instead of throwing on absurdly long values.
+                retry_ = value.size() > 19 ? UINT64_MAX : std::stoull(std::string(value));
             }
         }
     }

@@ -1,0 +1,538 @@
+#include "ssecast/config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ssecast/version.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using ssecast::config;
+using ssecast::config_exit;
+namespace fs = std::filesystem;
+using env_map = std::map<std::string, std::string>;
+
+// Runs parse_config with "ssecast" as argv[0] and a fake environment; remembers which variables
+// were looked up.
+struct runner {
+    env_map env;
+    std::set<std::string> looked_up;
+
+    std::variant<config, config_exit> operator()(std::vector<std::string> args) {
+        args.insert(args.begin(), "ssecast");
+        return ssecast::parse_config(args,
+                                     [this](const std::string& name) -> std::optional<std::string> {
+                                         looked_up.insert(name);
+                                         auto it = env.find(name);
+                                         if (it == env.end()) return std::nullopt;
+                                         return it->second;
+                                     });
+    }
+};
+
+config accepted(std::vector<std::string> args, env_map env = {}) {
+    runner run{std::move(env), {}};
+    auto result = run(args);
+    if (auto* exit = std::get_if<config_exit>(&result)) {
+        ADD_FAILURE() << "refused (exit " << exit->exit_code << "): " << exit->output;
+        return {};
+    }
+    return std::get<config>(result);
+}
+
+config_exit exited(std::vector<std::string> args, env_map env = {}) {
+    runner run{std::move(env), {}};
+    auto result = run(args);
+    if (!std::holds_alternative<config_exit>(result)) {
+        ADD_FAILURE() << "accepted";
+        return {-1, {}};
+    }
+    return std::get<config_exit>(result);
+}
+
+// Expects exit code 2 with the option named in the output.
+void expect_invalid(std::vector<std::string> args, const std::string& named, env_map env = {}) {
+    auto exit = exited(args, env);
+    EXPECT_EQ(exit.exit_code, 2) << exit.output;
+    EXPECT_NE(exit.output.find(named), std::string::npos)
+        << "output does not name " << named << ":\n"
+        << exit.output;
+}
+
+void expect_same(const config& a, const config& b) {
+    EXPECT_EQ(a.listen_host, b.listen_host);
+    EXPECT_EQ(a.listen_port, b.listen_port);
+    EXPECT_EQ(a.heartbeat, b.heartbeat);
+    EXPECT_EQ(a.history, b.history);
+    EXPECT_EQ(a.history_max_age, b.history_max_age);
+    EXPECT_EQ(a.max_body, b.max_body);
+    EXPECT_EQ(a.max_queue, b.max_queue);
+    EXPECT_EQ(a.max_connections, b.max_connections);
+    EXPECT_EQ(a.max_channels, b.max_channels);
+    EXPECT_EQ(a.channel_grace, b.channel_grace);
+    EXPECT_EQ(a.reconnect_delay, b.reconnect_delay);
+    EXPECT_EQ(a.request_timeout, b.request_timeout);
+    EXPECT_EQ(a.shutdown_timeout, b.shutdown_timeout);
+    EXPECT_EQ(a.log_level, b.log_level);
+}
+
+// A fresh directory per test for configuration files.
+class ConfigFile : public ::testing::Test {
+  protected:
+    fs::path dir;
+
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir = fs::temp_directory_path() /
+              ("ssecast-config-test-" + std::to_string(::getpid()) + "-" + info->name());
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+
+    std::string write(const std::string& name, const std::string& text) {
+        auto path = dir / name;
+        std::ofstream out(path, std::ios::binary);
+        out << text;
+        return path.string();
+    }
+};
+
+// --- defaults and flags -------------------------------------------------------------------------
+
+TEST(Config, DefaultsMatchTheConfigStruct) {
+    runner run;
+    auto result = run({});
+    ASSERT_TRUE(std::holds_alternative<config>(result));
+    const auto& cfg = std::get<config>(result);
+    expect_same(cfg, config{});
+    EXPECT_FALSE(cfg.config_file.has_value());
+    // The documented defaults, spelled out.
+    EXPECT_EQ(cfg.listen_host, "0.0.0.0");
+    EXPECT_EQ(cfg.listen_port, 8080);
+    EXPECT_EQ(cfg.heartbeat, 15s);
+    EXPECT_EQ(cfg.history, 1000u);
+    EXPECT_FALSE(cfg.history_max_age.has_value());
+    EXPECT_EQ(cfg.max_body, 65536u);
+    EXPECT_EQ(cfg.max_queue, 1048576u);
+    EXPECT_EQ(cfg.log_level, spdlog::level::info);
+    // Only SSECAST_* variables are consulted.
+    EXPECT_FALSE(run.looked_up.empty());
+    for (const auto& name : run.looked_up) EXPECT_EQ(name.rfind("SSECAST_", 0), 0u) << name;
+}
+
+TEST(Config, EmptyArgsVectorIsAccepted) {
+    auto result = ssecast::parse_config({}, [](const std::string&) { return std::nullopt; });
+    ASSERT_TRUE(std::holds_alternative<config>(result));
+    expect_same(std::get<config>(result), config{});
+}
+
+TEST(Config, EveryFlagParses) {
+    auto cfg = accepted({"--listen",           "127.0.0.1:9000",
+                         "--heartbeat",        "500ms",
+                         "--history",          "50",
+                         "--history-max-age",  "2m",
+                         "--max-body",         "1MiB",
+                         "--max-queue",        "64KiB",
+                         "--max-connections",  "5",
+                         "--max-channels",     "7",
+                         "--channel-grace",    "1h",
+                         "--reconnect-delay",  "2s",
+                         "--request-timeout",  "10s",
+                         "--shutdown-timeout", "100ms",
+                         "--log-level",        "debug"});
+    EXPECT_EQ(cfg.listen_host, "127.0.0.1");
+    EXPECT_EQ(cfg.listen_port, 9000);
+    EXPECT_EQ(cfg.heartbeat, 500ms);
+    EXPECT_EQ(cfg.history, 50u);
+    EXPECT_EQ(cfg.history_max_age, std::optional<std::chrono::milliseconds>(2min));
+    EXPECT_EQ(cfg.max_body, 1u << 20);
+    EXPECT_EQ(cfg.max_queue, 64u << 10);
+    EXPECT_EQ(cfg.max_connections, 5u);
+    EXPECT_EQ(cfg.max_channels, 7u);
+    EXPECT_EQ(cfg.channel_grace, 1h);
+    EXPECT_EQ(cfg.reconnect_delay, 2s);
+    EXPECT_EQ(cfg.request_timeout, 10s);
+    EXPECT_EQ(cfg.shutdown_timeout, 100ms);
+    EXPECT_EQ(cfg.log_level, spdlog::level::debug);
+    EXPECT_FALSE(cfg.config_file.has_value());
+}
+
+TEST(Config, EqualsSignFormAndLastFlagWins) {
+    auto cfg = accepted({"--heartbeat=2m", "--history=5", "--history=6"});
+    EXPECT_EQ(cfg.heartbeat, 2min);
+    EXPECT_EQ(cfg.history, 6u);
+}
+
+TEST(Config, DurationSpellings) {
+    EXPECT_EQ(accepted({"--heartbeat", "500ms"}).heartbeat, 500ms);
+    EXPECT_EQ(accepted({"--heartbeat", "15s"}).heartbeat, 15s);
+    EXPECT_EQ(accepted({"--heartbeat", "2m"}).heartbeat, 2min);
+    EXPECT_EQ(accepted({"--heartbeat", "1h"}).heartbeat, 1h);
+    EXPECT_EQ(accepted({"--heartbeat", "20"}).heartbeat, 20s);  // bare number: seconds
+    EXPECT_EQ(accepted({"--channel-grace", "0"}).channel_grace, 0ms);
+    EXPECT_EQ(accepted({"--reconnect-delay", "0ms"}).reconnect_delay, 0ms);
+    EXPECT_FALSE(accepted({"--history-max-age", "0"}).history_max_age.has_value());
+    EXPECT_EQ(accepted({"--history-max-age", "90"}).history_max_age,
+              std::optional<std::chrono::milliseconds>(90s));
+}
+
+TEST(Config, SizeSpellings) {
+    EXPECT_EQ(accepted({"--max-body", "65536"}).max_body, 65536u);
+    EXPECT_EQ(accepted({"--max-body", "64KiB"}).max_body, 65536u);
+    EXPECT_EQ(accepted({"--max-body", "64K"}).max_body, 65536u);
+    EXPECT_EQ(accepted({"--max-body", "64KB"}).max_body, 65536u);
+    EXPECT_EQ(accepted({"--max-body", "1MiB"}).max_body, 1048576u);
+    EXPECT_EQ(accepted({"--max-body", "1M"}).max_body, 1048576u);
+    EXPECT_EQ(accepted({"--max-queue", "1GiB"}).max_queue, 1u << 30);
+}
+
+TEST(Config, ParseDuration) {
+    EXPECT_EQ(ssecast::parse_duration("500ms"), std::optional<std::chrono::milliseconds>(500ms));
+    EXPECT_EQ(ssecast::parse_duration("15s"), std::optional<std::chrono::milliseconds>(15s));
+    EXPECT_EQ(ssecast::parse_duration("2m"), std::optional<std::chrono::milliseconds>(2min));
+    EXPECT_EQ(ssecast::parse_duration("1h"), std::optional<std::chrono::milliseconds>(1h));
+    EXPECT_EQ(ssecast::parse_duration("15"), std::optional<std::chrono::milliseconds>(15s));
+    EXPECT_EQ(ssecast::parse_duration("0"), std::optional<std::chrono::milliseconds>(0ms));
+    for (const char* bad : {"", "ms", "s", "1.5s", "-1s", "+1s", "1d", "1 s", "1S", "1sec", " 1s",
+                            "1s ", "1m1s", "0x10", "99999999999999999999"}) {
+        EXPECT_FALSE(ssecast::parse_duration(bad).has_value()) << '"' << bad << '"';
+    }
+}
+
+TEST(Config, ParseSize) {
+    EXPECT_EQ(ssecast::parse_size("65536"), std::optional<std::size_t>(65536));
+    EXPECT_EQ(ssecast::parse_size("64KiB"), std::optional<std::size_t>(65536));
+    EXPECT_EQ(ssecast::parse_size("64K"), std::optional<std::size_t>(65536));
+    EXPECT_EQ(ssecast::parse_size("64k"), std::optional<std::size_t>(65536));
+    EXPECT_EQ(ssecast::parse_size("64KB"), std::optional<std::size_t>(65536));
+    EXPECT_EQ(ssecast::parse_size("1MiB"), std::optional<std::size_t>(1u << 20));
+    EXPECT_EQ(ssecast::parse_size("1M"), std::optional<std::size_t>(1u << 20));
+    EXPECT_EQ(ssecast::parse_size("1MB"), std::optional<std::size_t>(1u << 20));
+    EXPECT_EQ(ssecast::parse_size("1GiB"), std::optional<std::size_t>(1u << 30));
+    EXPECT_EQ(ssecast::parse_size("10B"), std::optional<std::size_t>(10));
+    for (const char* bad : {"", "K", "1.5M", "-1", "+1", "1 MiB", "64kib", "1TiB", "1Mi", "0x10"}) {
+        EXPECT_FALSE(ssecast::parse_size(bad).has_value()) << '"' << bad << '"';
+    }
+}
+
+// 17179869185 * 2^30 is 2^64 + 2^30: it must not wrap around to 1GiB.
+TEST(Config, ParseSizeRefusesValuesThatOverflow) {
+    auto huge = ssecast::parse_size("17179869185G");
+    EXPECT_FALSE(huge.has_value()) << "parsed as " << *huge;
+    expect_invalid({"--max-queue", "17179869185G"}, "--max-queue");
+}
+
+TEST(Config, FormatDuration) {
+    EXPECT_EQ(ssecast::format_duration(0ms), "0s");
+    EXPECT_EQ(ssecast::format_duration(500ms), "500ms");
+    EXPECT_EQ(ssecast::format_duration(1500ms), "1500ms");
+    EXPECT_EQ(ssecast::format_duration(15s), "15s");
+    EXPECT_EQ(ssecast::format_duration(90s), "90s");
+    EXPECT_EQ(ssecast::format_duration(2min), "2m");
+    EXPECT_EQ(ssecast::format_duration(1h), "1h");
+    EXPECT_EQ(ssecast::format_duration(24h), "24h");
+    for (std::chrono::milliseconds d :
+         {0ms, 1ms, 999ms, 1000ms, 61000ms, 120000ms, 5400000ms, 3600000ms, 86400000ms}) {
+        EXPECT_EQ(ssecast::parse_duration(ssecast::format_duration(d)),
+                  std::optional<std::chrono::milliseconds>(d));
+    }
+}
+
+TEST(Config, LogLevels) {
+    EXPECT_EQ(accepted({"--log-level", "trace"}).log_level, spdlog::level::trace);
+    EXPECT_EQ(accepted({"--log-level", "debug"}).log_level, spdlog::level::debug);
+    EXPECT_EQ(accepted({"--log-level", "info"}).log_level, spdlog::level::info);
+    EXPECT_EQ(accepted({"--log-level", "warn"}).log_level, spdlog::level::warn);
+    EXPECT_EQ(accepted({"--log-level", "error"}).log_level, spdlog::level::err);
+    EXPECT_EQ(accepted({"--log-level", "critical"}).log_level, spdlog::level::critical);
+    EXPECT_EQ(accepted({"--log-level", "off"}).log_level, spdlog::level::off);
+}
+
+TEST(Config, ListenForms) {
+    auto v6 = accepted({"--listen", "[::1]:8080"});
+    EXPECT_EQ(v6.listen_host, "::1");
+    EXPECT_EQ(v6.listen_port, 8080);
+    auto any6 = accepted({"--listen", "[::]:80"});
+    EXPECT_EQ(any6.listen_host, "::");
+    EXPECT_EQ(any6.listen_port, 80);
+    auto local = accepted({"--listen", "localhost:1"});
+    EXPECT_EQ(local.listen_host, "127.0.0.1");
+    EXPECT_EQ(local.listen_port, 1);
+    auto high = accepted({"--listen", "10.1.2.3:65535"});
+    EXPECT_EQ(high.listen_host, "10.1.2.3");
+    EXPECT_EQ(high.listen_port, 65535);
+}
+
+// --- invalid values -----------------------------------------------------------------------------
+
+TEST(Config, InvalidValuesNameTheOption) {
+    expect_invalid({"--heartbeat", "50ms"}, "--heartbeat");
+    expect_invalid({"--heartbeat", "2h"}, "--heartbeat");
+    expect_invalid({"--heartbeat", "soon"}, "--heartbeat");
+    expect_invalid({"--heartbeat", "1.5s"}, "--heartbeat");
+    expect_invalid({"--heartbeat", "1d"}, "--heartbeat");
+    expect_invalid({"--history=-1"}, "--history");
+    expect_invalid({"--history", "1000001"}, "--history");
+    expect_invalid({"--history", "ten"}, "--history");
+    expect_invalid({"--max-body", "1"}, "--max-body");
+    expect_invalid({"--max-body", "65MiB"}, "--max-body");
+    expect_invalid({"--max-body", "1.5MiB"}, "--max-body");
+    expect_invalid({"--max-body", "64kib"}, "--max-body");
+    expect_invalid({"--max-queue", "1KiB"}, "--max-queue");
+    expect_invalid({"--max-connections", "0"}, "--max-connections");
+    expect_invalid({"--max-channels", "0"}, "--max-channels");
+    expect_invalid({"--channel-grace", "25h"}, "--channel-grace");
+    expect_invalid({"--reconnect-delay", "2h"}, "--reconnect-delay");
+    expect_invalid({"--request-timeout", "500ms"}, "--request-timeout");
+    expect_invalid({"--shutdown-timeout", "10m"}, "--shutdown-timeout");
+    expect_invalid({"--log-level", "loud"}, "--log-level");
+    expect_invalid({"--log-level", "INFO"}, "--log-level");
+}
+
+TEST(Config, InvalidListenNamesTheOption) {
+    for (const char* bad : {"nohost", "1.2.3.4:99999", "1.2.3.4:", ":8080", "nohost:80",
+                            "1.2.3.4:-1", "1.2.3.4:80x", "::1:8080x", "[::1]", "256.1.1.1:80"}) {
+        expect_invalid({"--listen", bad}, "--listen");
+    }
+}
+
+TEST(Config, EveryProblemIsReported) {
+    auto exit = exited({"--heartbeat", "1ms", "--history", "x", "--log-level", "loud"});
+    EXPECT_EQ(exit.exit_code, 2);
+    EXPECT_NE(exit.output.find("--heartbeat"), std::string::npos) << exit.output;
+    EXPECT_NE(exit.output.find("--history"), std::string::npos) << exit.output;
+    EXPECT_NE(exit.output.find("--log-level"), std::string::npos) << exit.output;
+}
+
+TEST(Config, UnknownFlagIsRefused) {
+    auto exit = exited({"--heartbaet", "1s"});
+    EXPECT_EQ(exit.exit_code, 2);
+    EXPECT_NE(exit.output.find("heartbaet"), std::string::npos) << exit.output;
+}
+
+TEST(Config, HelpAndVersion) {
+    auto help = exited({"--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.output.find("--heartbeat"), std::string::npos) << help.output;
+    EXPECT_NE(help.output.find("SSECAST_HEARTBEAT"), std::string::npos) << help.output;
+    EXPECT_NE(help.output.find("--config"), std::string::npos) << help.output;
+
+    auto short_help = exited({"-h"});
+    EXPECT_EQ(short_help.exit_code, 0);
+    EXPECT_FALSE(short_help.output.empty());
+
+    auto version = exited({"--version"});
+    EXPECT_EQ(version.exit_code, 0);
+    EXPECT_NE(version.output.find("ssecast"), std::string::npos) << version.output;
+    EXPECT_NE(version.output.find(ssecast::version), std::string::npos) << version.output;
+
+    // Even with a broken value elsewhere, --help answers.
+    EXPECT_EQ(exited({"--heartbeat", "1ms", "--help"}).exit_code, 0);
+}
+
+// --- environment ---------------------------------------------------------------------------------
+
+TEST(Config, EveryEnvironmentVariableIsUsed) {
+    auto cfg = accepted({}, {{"SSECAST_LISTEN", "127.0.0.2:81"},
+                             {"SSECAST_HEARTBEAT", "3s"},
+                             {"SSECAST_HISTORY", "11"},
+                             {"SSECAST_HISTORY_MAX_AGE", "1h"},
+                             {"SSECAST_MAX_BODY", "2KiB"},
+                             {"SSECAST_MAX_QUEUE", "8KiB"},
+                             {"SSECAST_MAX_CONNECTIONS", "12"},
+                             {"SSECAST_MAX_CHANNELS", "13"},
+                             {"SSECAST_CHANNEL_GRACE", "14s"},
+                             {"SSECAST_RECONNECT_DELAY", "15s"},
+                             {"SSECAST_REQUEST_TIMEOUT", "16s"},
+                             {"SSECAST_SHUTDOWN_TIMEOUT", "17s"},
+                             {"SSECAST_LOG_LEVEL", "warn"}});
+    EXPECT_EQ(cfg.listen_host, "127.0.0.2");
+    EXPECT_EQ(cfg.listen_port, 81);
+    EXPECT_EQ(cfg.heartbeat, 3s);
+    EXPECT_EQ(cfg.history, 11u);
+    EXPECT_EQ(cfg.history_max_age, std::optional<std::chrono::milliseconds>(1h));
+    EXPECT_EQ(cfg.max_body, 2048u);
+    EXPECT_EQ(cfg.max_queue, 8192u);
+    EXPECT_EQ(cfg.max_connections, 12u);
+    EXPECT_EQ(cfg.max_channels, 13u);
+    EXPECT_EQ(cfg.channel_grace, 14s);
+    EXPECT_EQ(cfg.reconnect_delay, 15s);
+    EXPECT_EQ(cfg.request_timeout, 16s);
+    EXPECT_EQ(cfg.shutdown_timeout, 17s);
+    EXPECT_EQ(cfg.log_level, spdlog::level::warn);
+}
+
+TEST(Config, FlagBeatsEnvironment) {
+    auto cfg = accepted(
+        {"--heartbeat", "4s", "--history=3"},
+        {{"SSECAST_HEARTBEAT", "3s"}, {"SSECAST_HISTORY", "11"}, {"SSECAST_MAX_CHANNELS", "13"}});
+    EXPECT_EQ(cfg.heartbeat, 4s);
+    EXPECT_EQ(cfg.history, 3u);
+    EXPECT_EQ(cfg.max_channels, 13u);  // no flag: the environment still counts
+}
+
+TEST(Config, InvalidEnvironmentValueIsRefused) {
+    expect_invalid({}, "--heartbeat", {{"SSECAST_HEARTBEAT", "50ms"}});
+    expect_invalid({}, "--listen", {{"SSECAST_LISTEN", "nohost"}});
+    // A valid flag replaces a broken environment value.
+    EXPECT_EQ(accepted({"--heartbeat", "1s"}, {{"SSECAST_HEARTBEAT", "50ms"}}).heartbeat, 1s);
+}
+
+TEST(Config, UnrelatedEnvironmentIsIgnored) {
+    auto cfg = accepted({}, {{"HEARTBEAT", "3s"}, {"SSECAST_HEARTBEATS", "3s"}, {"PORT", "1"}});
+    expect_same(cfg, config{});
+}
+
+// --- configuration file --------------------------------------------------------------------------
+
+TEST_F(ConfigFile, FileBeatsDefaults) {
+    auto path = write("ssecast.toml",
+                      "# comment line\n"
+                      "heartbeat = \"2s\"\n"
+                      "\n"
+                      "history = 50\n"
+                      "max-body = \"1MiB\"\n");
+    auto cfg = accepted({"--config", path});
+    EXPECT_EQ(cfg.heartbeat, 2s);
+    EXPECT_EQ(cfg.history, 50u);
+    EXPECT_EQ(cfg.max_body, 1u << 20);
+    EXPECT_EQ(cfg.max_queue, config{}.max_queue);  // not in the file: default
+    ASSERT_TRUE(cfg.config_file.has_value());
+    EXPECT_EQ(*cfg.config_file, path);
+}
+
+TEST_F(ConfigFile, EveryKeyCanBeSetInTheFile) {
+    auto path = write("all.toml",
+                      "listen = \"[::1]:7000\"\n"
+                      "heartbeat = \"1m\"\n"
+                      "history = 0\n"
+                      "history-max-age = \"30s\"\n"
+                      "max-body = \"4KiB\"\n"
+                      "max-queue = \"16KiB\"\n"
+                      "max-connections = 9\n"
+                      "max-channels = 8\n"
+                      "channel-grace = \"5s\"\n"
+                      "reconnect-delay = \"750ms\"\n"
+                      "request-timeout = \"2s\"\n"
+                      "shutdown-timeout = \"1s\"\n"
+                      "log-level = \"error\"\n");
+    auto cfg = accepted({"--config=" + path});
+    EXPECT_EQ(cfg.listen_host, "::1");
+    EXPECT_EQ(cfg.listen_port, 7000);
+    EXPECT_EQ(cfg.heartbeat, 1min);
+    EXPECT_EQ(cfg.history, 0u);
+    EXPECT_EQ(cfg.history_max_age, std::optional<std::chrono::milliseconds>(30s));
+    EXPECT_EQ(cfg.max_body, 4096u);
+    EXPECT_EQ(cfg.max_queue, 16384u);
+    EXPECT_EQ(cfg.max_connections, 9u);
+    EXPECT_EQ(cfg.max_channels, 8u);
+    EXPECT_EQ(cfg.channel_grace, 5s);
+    EXPECT_EQ(cfg.reconnect_delay, 750ms);
+    EXPECT_EQ(cfg.request_timeout, 2s);
+    EXPECT_EQ(cfg.shutdown_timeout, 1s);
+    EXPECT_EQ(cfg.log_level, spdlog::level::err);
+}
+
+TEST_F(ConfigFile, EnvironmentBeatsFile) {
+    auto path = write("c.toml", "heartbeat = \"2s\"\nhistory = 50\n");
+    auto cfg = accepted({"--config", path}, {{"SSECAST_HEARTBEAT", "3s"}});
+    EXPECT_EQ(cfg.heartbeat, 3s);
+    EXPECT_EQ(cfg.history, 50u);
+}
+
+TEST_F(ConfigFile, FlagBeatsEnvironmentAndFile) {
+    auto path = write("c.toml", "heartbeat = \"2s\"\n");
+    auto cfg = accepted({"--config", path, "--heartbeat", "4s"}, {{"SSECAST_HEARTBEAT", "3s"}});
+    EXPECT_EQ(cfg.heartbeat, 4s);
+    // The position of --config among the flags does not matter.
+    auto after = accepted({"--heartbeat", "4s", "--config", path}, {{"SSECAST_HEARTBEAT", "3s"}});
+    EXPECT_EQ(after.heartbeat, 4s);
+}
+
+TEST_F(ConfigFile, FileNamedByEnvironment) {
+    auto path = write("env.toml", "history = 77\n");
+    auto cfg = accepted({}, {{"SSECAST_CONFIG", path}});
+    EXPECT_EQ(cfg.history, 77u);
+    EXPECT_EQ(cfg.config_file, std::optional<std::string>(path));
+}
+
+// Precedence is flag, then environment: SSECAST_CONFIG (say, from a service unit) must not stop
+// an explicit --config from working.
+TEST_F(ConfigFile, ConfigFlagBeatsSsecastConfigEnvironment) {
+    auto from_env = write("env.toml", "history = 1\n");
+    auto from_flag = write("flag.toml", "history = 2\n");
+    runner run{{{"SSECAST_CONFIG", from_env}}, {}};
+    auto result = run({"--config", from_flag});
+    if (auto* exit = std::get_if<config_exit>(&result)) {
+        FAIL() << "refused (exit " << exit->exit_code << "): " << exit->output;
+    }
+    const auto& cfg = std::get<config>(result);
+    EXPECT_EQ(cfg.history, 2u);
+    EXPECT_EQ(cfg.config_file, std::optional<std::string>(from_flag));
+}
+
+TEST_F(ConfigFile, UnknownKeyIsRefused) {
+    auto path = write("bad.toml", "heartbeat = \"2s\"\nbogus-key = 1\n");
+    auto exit = exited({"--config", path});
+    EXPECT_EQ(exit.exit_code, 2);
+    EXPECT_NE(exit.output.find("bogus-key"), std::string::npos) << exit.output;
+}
+
+TEST_F(ConfigFile, MissingFileIsRefused) {
+    auto path = (dir / "does-not-exist.toml").string();
+    auto exit = exited({"--config", path});
+    EXPECT_EQ(exit.exit_code, 2);
+    EXPECT_NE(exit.output.find("does-not-exist.toml"), std::string::npos) << exit.output;
+    EXPECT_EQ(exited({}, {{"SSECAST_CONFIG", path}}).exit_code, 2);
+}
+
+TEST_F(ConfigFile, DirectoryIsRefused) {
+    EXPECT_EQ(exited({"--config", dir.string()}).exit_code, 2);
+}
+
+TEST_F(ConfigFile, UnreadableFileIsRefused) {
+    auto path = write("secret.toml", "history = 5\n");
+    fs::permissions(path, fs::perms::none);
+    if (std::ifstream(path).good()) GTEST_SKIP() << "running with privileges that read any file";
+    EXPECT_EQ(exited({"--config", path}).exit_code, 2);
+}
+
+TEST_F(ConfigFile, InvalidValueInFileNamesTheOption) {
+    auto path = write("c.toml", "heartbeat = \"50ms\"\n");
+    expect_invalid({"--config", path}, "--heartbeat");
+}
+
+TEST_F(ConfigFile, EmptyFileGivesDefaults) {
+    auto path = write("empty.toml", "");
+    expect_same(accepted({"--config", path}), config{});
+}
+
+// The sample shipped in config/ssecast.toml documents the defaults: it must parse to exactly them.
+TEST(ConfigSample, ParsesToTheDefaults) {
+    const char* source_dir = std::getenv("SSECAST_SOURCE_DIR");
+    if (source_dir == nullptr || *source_dir == '\0') {
+        GTEST_SKIP() << "SSECAST_SOURCE_DIR is not set";
+    }
+    auto path = fs::path(source_dir) / "config" / "ssecast.toml";
+    ASSERT_TRUE(fs::is_regular_file(path)) << path;
+    auto cfg = accepted({"--config", path.string()});
+    expect_same(cfg, config{});
+    EXPECT_EQ(cfg.config_file, std::optional<std::string>(path.string()));
+}
+
+}  // namespace
