@@ -87,6 +87,10 @@ bool event_stream::enqueue_bounded(const frame& f) {
         finishing_ = true;
         ++hub_.counters().slow_consumer_disconnects;
         asio::post(socket_.get_executor(), [self = shared_from_this()] {
+            // Abortive close: what is still queued in the kernel for this client is dropped at
+            // once instead of pinning socket memory until it reads it; it resumes by id.
+            boost::system::error_code ignored;
+            self->socket_.set_option(asio::socket_base::linger(true, 0), ignored);
             self->close("slow consumer: more than " + std::to_string(self->queue_limit_) +
                         " bytes queued (--max-queue)");
         });
@@ -165,7 +169,6 @@ void event_stream::close(std::string reason) {
         subscribed_ = false;
     }
     boost::system::error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     queue_.clear();
     auto lived = std::chrono::duration_cast<std::chrono::milliseconds>(

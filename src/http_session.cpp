@@ -57,9 +57,17 @@ void http_session::on_read(beast::error_code ec) {
             message = "request body is larger than " + std::to_string(hub_.settings().max_body) +
                       " bytes (--max-body)";
         } else if (ec == http::error::header_limit) {
-            status = http::status::request_header_fields_too_large;
-            message =
-                "request headers are larger than " + std::to_string(max_header_bytes) + " bytes";
+            auto received =
+                std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+            if (received.find("\r\n") == std::string_view::npos) {
+                status = http::status::uri_too_long;
+                message =
+                    "request line is longer than " + std::to_string(max_header_bytes) + " bytes";
+            } else {
+                status = http::status::request_header_fields_too_large;
+                message = "request headers are larger than " + std::to_string(max_header_bytes) +
+                          " bytes";
+            }
         }
         const auto& req = parser_->get();
         malformed_ = true;
