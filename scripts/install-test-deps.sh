@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the npm packages of the interop tests (tests/interop: the `eventsource` client) exactly
+# as pinned by tests/interop/package-lock.json, with `npm ci`.
+# Idempotent: when node_modules already matches package.json and package-lock.json, it does
+# nothing. Needs node >= 18 and npm (scripts/install-deps.sh installs them).
+set -euo pipefail
+cd "$(dirname "$0")/../tests/interop"
+
+for tool in node npm; do
+    command -v "$tool" >/dev/null || { echo "install-test-deps: $tool not found: run scripts/install-deps.sh" >&2; exit 1; }
+done
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 18)); then
+    echo "install-test-deps: node $(node --version) is too old, the interop tests need node >= 18" >&2
+    exit 1
+fi
+
+# What node_modules was installed from; recorded after a successful install.
+stamp=node_modules/.ssecast-install-stamp
+wanted="$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1) node-$node_major"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -f node_modules/eventsource/package.json ]; then
+    echo "install-test-deps: tests/interop/node_modules is up to date"
+    exit 0
+fi
+
+echo "install-test-deps: npm ci in tests/interop"
+# --ignore-scripts: these packages need no install scripts, so none may run.
+npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+echo "$wanted" >"$stamp"
