@@ -151,7 +151,14 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     } catch (const CLI::CallForVersion&) {
         return config_exit{0, std::string("ssecast ") + version + "\n"};
     } catch (const CLI::ParseError& e) {
-        return config_exit{2, std::string("ssecast: invalid configuration: ") + e.what() + "\n"};
+        std::string what = e.what();
+        // CLI11 words an unknown config file key as an INI parse failure; say what it is.
+        constexpr std::string_view extras = "INI was not able to parse ";
+        if (what.rfind(extras, 0) == 0) {
+            what = "unknown key \"" + what.substr(extras.size()) +
+                   "\" in the config file (see --help)";
+        }
+        return config_exit{2, "ssecast: invalid configuration: " + what + "\n"};
     }
 
     std::ostringstream errors;

@@ -16,7 +16,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -158,6 +157,17 @@ inline run_result run_ssecast(std::vector<std::string> args,
     return result;
 }
 
+// The port in the startup line "... listening on ADDRESS:PORT ...", 0 if not there yet.
+inline std::uint16_t listening_port(const std::string& log) {
+    auto at = log.find("listening on ");
+    if (at == std::string::npos) return 0;
+    auto end = log.find(' ', at + 13);
+    if (end == std::string::npos) return 0;
+    auto colon = log.rfind(':', end);
+    if (colon == std::string::npos || colon < at) return 0;
+    return static_cast<std::uint16_t>(std::stoi(log.substr(colon + 1, end - colon - 1)));
+}
+
 // A running daemon on a free loopback port (unless the test gives --listen itself).
 class server {
   public:
@@ -173,16 +183,10 @@ class server {
         }
         args.insert(args.begin(), SSECAST_BINARY);
         proc_ = std::make_unique<process>(args, env, dir_ / "stdout.log", dir_ / "stderr.log");
-        static const std::regex listening(R"(listening on (\S+):(\d+) )");
-        std::smatch match;
         bool up = eventually(
             [&] {
-                auto text = log();
-                if (std::regex_search(text, match, listening)) {
-                    port_ = static_cast<std::uint16_t>(std::stoi(match[2].str()));
-                    return true;
-                }
-                return !proc_->running();
+                port_ = listening_port(log());
+                return port_ != 0 || !proc_->running();
             },
             20s);
         if (!up || port_ == 0) {
