@@ -4,8 +4,9 @@
 
 namespace ssecast {
 
-channel_registry::channel_registry(std::size_t max_channels, std::size_t history)
-    : max_channels_(max_channels), history_(history) {}
+channel_registry::channel_registry(std::size_t max_channels, std::size_t history,
+                                   std::size_t shards)
+    : max_channels_(max_channels), history_(history), shards_(shards) {}
 
 channel* channel_registry::find(std::string_view name) {
     auto it = channels_.find(name);
@@ -15,7 +16,7 @@ channel* channel_registry::find(std::string_view name) {
 channel* channel_registry::find_or_create(std::string_view name) {
     if (auto* ch = find(name)) return ch;
     if (channels_.size() >= max_channels_) return nullptr;
-    auto ch = std::make_unique<channel>(std::string(name), history_);
+    auto ch = std::make_unique<channel>(next_id_++, std::string(name), history_, shards_);
     ch->evicted_floor = dropped_evicted_floor_;
     auto* raw = ch.get();
     channels_.emplace(raw->name, std::move(ch));
@@ -23,20 +24,23 @@ channel* channel_registry::find_or_create(std::string_view name) {
 }
 
 void channel_registry::attach(channel& ch, subscription& sub) {
-    sub.slots.emplace_back(&ch, ch.subscribers.size());
+    sub.slots.push_back({&ch, ch.subscribers.size(), 0});
     ch.subscribers.push_back(&sub);
+    ++ch.shard_subscribers[sub.shard];
     ch.empty_since.reset();
 }
 
 void channel_registry::detach(subscription& sub) {
-    for (auto [ch, index] : sub.slots) {
+    for (const auto& slot : sub.slots) {
+        auto* ch = slot.ch;
         auto& list = ch->subscribers;
         auto* moved = list.back();
-        list[index] = moved;
+        list[slot.index] = moved;
         list.pop_back();
+        --ch->shard_subscribers[sub.shard];
         if (moved != &sub) {
-            for (auto& slot : moved->slots) {
-                if (slot.first == ch) slot.second = index;
+            for (auto& other : moved->slots) {
+                if (other.ch == ch) other.index = slot.index;
             }
         }
     }

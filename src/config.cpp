@@ -89,6 +89,10 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     std::vector<option_spec> specs = {
         {"--listen", "SSECAST_LISTEN", "address and port to listen on, HOST:PORT or [IPv6]:PORT",
          "0.0.0.0:8080"},
+        {"--threads", "SSECAST_THREADS",
+         "event loop threads, each serving its share of the connections, 0 (one per CPU core) to "
+         "256",
+         "0"},
         {"--heartbeat", "SSECAST_HEARTBEAT",
          "interval between heartbeat comments on streams, 100ms to 1h", "15s"},
         {"--history", "SSECAST_HISTORY", "events kept per channel for replay, 0 to 1000000",
@@ -216,6 +220,7 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     }
 
     using namespace std::chrono_literals;
+    cfg.threads = count("--threads", 0, 256);
     cfg.heartbeat = duration("--heartbeat", 100ms, 1h);
     cfg.history = count("--history", 0, 1'000'000);
     auto max_age = duration("--history-max-age", 0ms, 24h * 365);

@@ -9,6 +9,8 @@
 
 #include "ssecast/broker.hpp"
 #include "ssecast/hub.hpp"
+#include "ssecast/jitter.hpp"
+#include "ssecast/worker.hpp"
 
 namespace ssecast {
 
@@ -30,30 +32,35 @@ const frame& response_header() {
 
 }  // namespace
 
-event_stream::event_stream(asio::ip::tcp::socket socket, hub& owner,
+event_stream::event_stream(asio::ip::tcp::socket socket, worker& owner,
                            std::vector<std::string> channels, asio::ip::tcp::endpoint peer)
-    : socket_(std::move(socket)), hub_(owner), channels_(std::move(channels)), peer_(peer) {
+    : socket_(std::move(socket)),
+      worker_(owner),
+      hub_(owner.owner()),
+      channels_(std::move(channels)),
+      peer_(peer) {
     boost::system::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     queue_limit_ = hub_.settings().max_queue;
-    hub_.add(*this);
+    worker_.add(*this);
 }
 
 event_stream::~event_stream() {
     if (subscribed_) hub_.store().unsubscribe(subscription_);
-    hub_.remove(*this);
+    worker_.remove(*this);
 }
 
 void event_stream::start(std::optional<std::string> last_event_id) {
     ++hub_.counters().streams_started;
-    enqueue(response_header());
+    // Subscribe before a byte goes out: once the client sees the stream open it may publish, and
+    // that event must reach it (live events are handed over later on this thread, after these).
+    auto begin = hub_.store().subscribe(channels_, last_event_id, *this, worker_.index());
+    append(response_header());
     // The first bytes of the body go out at once, so clients and proxies see the stream open.
-    enqueue(std::make_shared<const std::string>(
+    append(std::make_shared<const std::string>(
         ":ok\nretry: " + std::to_string(hub_.settings().reconnect_delay.count()) + "\n\n"));
-
-    auto begin = hub_.store().subscribe(channels_, last_event_id, *this);
     if (!begin.accepted) {
-        finish(hub_.jittered_retry(), "channel limit reached");
+        finish(jittered_retry(hub_.settings().reconnect_delay), "channel limit reached");
         return;
     }
     subscription_ = begin.subscription;
@@ -63,17 +70,16 @@ void event_stream::start(std::optional<std::string> last_event_id) {
     std::size_t backlog_bytes = 0;
     for (const auto& f : begin.backlog) backlog_bytes += f->size();
     queue_limit_ += backlog_bytes;
-    for (const auto& f : begin.backlog) enqueue(f);
+    for (const auto& f : begin.backlog) append(f);
+    write_queued();
     spdlog::debug("stream open peer={} channels={} last_event_id={} replayed={} resync={}",
                   peer_.address().to_string(), fmt::join(channels_, ","),
                   last_event_id.value_or("-"), begin.replayed, begin.resync);
     watch_peer();
 }
 
-bool event_stream::deliver(const frame& f) {
-    if (!enqueue_bounded(f)) return false;
-    ++events_queued_;
-    return true;
+void event_stream::deliver(const frame& f) {
+    if (enqueue_bounded(f)) ++events_queued_;
 }
 
 void event_stream::heartbeat() {
@@ -111,10 +117,14 @@ void event_stream::finish(std::chrono::milliseconds retry, const char* reason) {
     if (!writing_) close(reason);
 }
 
-bool event_stream::enqueue(const frame& f) {
-    if (closed_) return false;
+void event_stream::append(const frame& f) {
     pending_bytes_ += f->size();
     queue_.push_back(f);
+}
+
+bool event_stream::enqueue(const frame& f) {
+    if (closed_) return false;
+    append(f);
     write_queued();
     return true;
 }

@@ -6,6 +6,7 @@
 
 #include "ssecast/event_stream.hpp"
 #include "ssecast/hub.hpp"
+#include "ssecast/worker.hpp"
 
 namespace ssecast {
 
@@ -18,15 +19,18 @@ constexpr std::size_t max_header_bytes = 16 * 1024;
 
 }  // namespace
 
-http_session::http_session(asio::ip::tcp::socket socket, hub& owner, bool over_capacity)
-    : stream_(std::move(socket)), hub_(owner), over_capacity_(over_capacity) {
+http_session::http_session(asio::ip::tcp::socket socket, worker& owner, bool over_capacity)
+    : stream_(std::move(socket)),
+      worker_(owner),
+      hub_(owner.owner()),
+      over_capacity_(over_capacity) {
     boost::system::error_code ec;
     peer_ = stream_.socket().remote_endpoint(ec);
-    hub_.add(*this);
+    worker_.add(*this);
 }
 
 http_session::~http_session() {
-    hub_.remove(*this);
+    worker_.remove(*this);
 }
 
 void http_session::read_request() {
@@ -80,7 +84,7 @@ void http_session::on_read(beast::error_code ec) {
     auto routed = route(req, ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
         stream_.expires_never();
-        auto next = std::make_shared<event_stream>(stream_.release_socket(), hub_,
+        auto next = std::make_shared<event_stream>(stream_.release_socket(), worker_,
                                                    std::move(stream->channels), peer_);
         next->start(std::move(stream->last_event_id));
         return;

@@ -3,8 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
-#include "ssecast/event_stream.hpp"
-#include "ssecast/http_session.hpp"
+#include <boost/asio/post.hpp>
+#include <thread>
+
 #include "ssecast/listener.hpp"
 #include "ssecast/logging.hpp"
 #include "ssecast/memory_broker.hpp"
@@ -19,6 +20,9 @@ namespace {
 
 // Descriptors kept free for the listener, logging and the odd file.
 constexpr rlim_t reserved_descriptors = 64;
+// Past the limit a connection still gets a clear answer (a retry: for streams, 503 for the rest),
+// but only this many at once; beyond that it is closed straight away.
+constexpr std::size_t overflow_answers = reserved_descriptors / 2;
 
 // Raises the soft open-files limit to the hard one and returns how many connections fit.
 std::size_t connection_capacity(std::size_t wanted) {
@@ -44,23 +48,39 @@ std::uint64_t run_epoch() {
 
 hub::hub(config cfg, std::function<std::variant<config, config_exit>()> reload)
     : config_(std::move(cfg)), reload_(std::move(reload)) {
+    auto threads = config_.threads != 0
+                       ? config_.threads
+                       : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    for (std::size_t i = 0; i < threads; ++i)
+        workers_.push_back(std::make_unique<worker>(*this, i));
     memory_broker_options options;
     options.history = config_.history;
     options.max_age = config_.history_max_age;
     options.max_channels = config_.max_channels;
     options.channel_grace = config_.channel_grace;
     options.epoch = run_epoch();
-    broker_ = std::make_unique<memory_broker>(options);
+    for (auto& w : workers_) options.shards.push_back(w->io().get_executor());
+    broker_ = std::make_unique<memory_broker>(std::move(options));
+    auto& io = workers_.front()->io();
+    signals_ = std::make_unique<asio::signal_set>(io);
+    maintenance_timer_ = std::make_unique<asio::steady_timer>(io);
+    shutdown_timer_ = std::make_unique<asio::steady_timer>(io);
 }
 
-hub::~hub() = default;
+hub::~hub() {
+    // Loop objects go before the workers whose io_context they use.
+    listener_.reset();
+    signals_.reset();
+    maintenance_timer_.reset();
+    shutdown_timer_.reset();
+}
 
 int hub::run() {
     connection_limit_ = connection_capacity(config_.max_connections);
     asio::ip::tcp::endpoint endpoint{asio::ip::make_address(config_.listen_host),
                                      config_.listen_port};
     try {
-        listener_ = std::make_unique<listener>(*this, endpoint);
+        listener_ = std::make_unique<listener>(*this, workers_.front()->io(), endpoint);
     } catch (const boost::system::system_error& e) {
         spdlog::critical("cannot listen on {}:{}: {}", config_.listen_host, config_.listen_port,
                          e.code().message());
@@ -72,75 +92,85 @@ int hub::run() {
                      connection_limit_, config_.max_connections);
     }
     spdlog::info(
-        "ssecast {} listening on {}:{} heartbeat={} history={} history_max_age={} max_body={} "
-        "max_queue={} "
-        "max_connections={} max_channels={} reconnect_delay={}{}",
-        version, bound.address().to_string(), bound.port(), format_duration(config_.heartbeat),
-        config_.history,
+        "ssecast {} listening on {}:{} threads={} heartbeat={} history={} history_max_age={} "
+        "max_body={} max_queue={} max_connections={} max_channels={} reconnect_delay={}{}",
+        version, bound.address().to_string(), bound.port(), workers_.size(),
+        format_duration(config_.heartbeat), config_.history,
         config_.history_max_age ? format_duration(*config_.history_max_age) : "off",
         config_.max_body, config_.max_queue, connection_limit_, config_.max_channels,
         format_duration(config_.reconnect_delay),
         config_.config_file ? " config=" + *config_.config_file : "");
 
-    signals_.add(SIGINT);
-    signals_.add(SIGTERM);
-    signals_.add(SIGHUP);
-    signals_.async_wait([this](boost::system::error_code ec, int signo) {
+    signals_->add(SIGINT);
+    signals_->add(SIGTERM);
+    signals_->add(SIGHUP);
+    signals_->async_wait([this](boost::system::error_code ec, int signo) {
         if (!ec) on_signal(signo);
     });
     listener_->start();
-    schedule_heartbeat();
     schedule_maintenance();
-    io_.run();
+    for (auto& w : workers_) w->start_heartbeat();
+
+    // Worker 0 runs on this thread, the others on their own.
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < workers_.size(); ++i) {
+        threads.emplace_back([w = workers_[i].get()] { w->io().run(); });
+    }
+    workers_.front()->io().run();
+    stop_all();
+    for (auto& t : threads) t.join();
     spdlog::info("ssecast stopped");
     return 0;
 }
 
-void hub::accept(asio::ip::tcp::socket socket) {
+worker& hub::next_worker() {
+    // Only the listener calls this, on worker 0's thread.
+    auto& w = *workers_[next_worker_];
+    next_worker_ = (next_worker_ + 1) % workers_.size();
+    return w;
+}
+
+void hub::dispatch(worker& target, asio::ip::tcp::socket socket) {
     ++counters_.connections_accepted;
-    bool over = connections() >= connection_limit_;
-    // Past the limit a connection still gets a clear answer (a retry: for streams, 503 for the
-    // rest), but only so many of those at once: beyond that it is closed straight away.
-    if (over && connections() >=
-                    connection_limit_ + std::min<std::size_t>(1024, reserved_descriptors / 2)) {
-        ++counters_.connections_refused;
+    auto open = connections();
+    bool over = open >= connection_limit_;
+    if (over) ++counters_.connections_refused;
+    if (over && open >= connection_limit_ + overflow_answers) {
         spdlog::warn("connection limit {} reached: closed a new connection without answering",
                      connection_limit_);
         return;
     }
-    if (over) ++counters_.connections_refused;
-    std::make_shared<http_session>(std::move(socket), *this, over)->run();
+    // Counted now, so that a burst of accepts sees the connections its predecessors opened.
+    connection_opened();
+    asio::post(target.io(), [&target, over, this, s = std::move(socket)]() mutable {
+        target.accept(std::move(s), over);
+        connection_closed();
+    });
 }
 
-void hub::remove(http_session& session) {
-    sessions_.erase(&session);
-    maybe_finish_shutdown();
+void hub::connection_opened(bool stream) {
+    connections_.fetch_add(1, std::memory_order_relaxed);
+    if (stream) streams_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void hub::remove(event_stream& stream) {
-    streams_.erase(&stream);
-    maybe_finish_shutdown();
-}
-
-std::chrono::milliseconds hub::jittered_retry() {
-    auto base = std::max<std::chrono::milliseconds>(config_.reconnect_delay, 1s);
-    std::uniform_int_distribution<std::int64_t> spread(0, base.count());
-    return base + std::chrono::milliseconds(spread(random_));
+void hub::connection_closed(bool stream) {
+    if (stream) streams_.fetch_sub(1, std::memory_order_relaxed);
+    if (connections_.fetch_sub(1, std::memory_order_acq_rel) == 1 && shutting_down()) stop_all();
 }
 
 void hub::on_signal(int signo) {
     if (signo == SIGHUP) {
         reload_config();
-    } else if (!shutting_down_) {
+    } else if (!shutting_down()) {
         spdlog::info("received {}, shutting down: {} streams, {} other connections",
-                     signo == SIGTERM ? "SIGTERM" : "SIGINT", streams_.size(), sessions_.size());
+                     signo == SIGTERM ? "SIGTERM" : "SIGINT", streams(), connections() - streams());
         begin_shutdown();
     } else {
         spdlog::warn("second signal during shutdown: stopping now");
-        io_.stop();
+        stop_all();
         return;
     }
-    signals_.async_wait([this](boost::system::error_code ec, int next) {
+    signals_->async_wait([this](boost::system::error_code ec, int next) {
         if (!ec) on_signal(next);
     });
 }
@@ -148,26 +178,19 @@ void hub::on_signal(int signo) {
 void hub::begin_shutdown() {
     shutting_down_ = true;
     listener_->stop();
-    heartbeat_timer_.cancel();
-    maintenance_timer_.cancel();
-    // finish() and shutdown() may close connections at once, which removes them from the sets.
-    std::vector<event_stream*> streams(streams_.begin(), streams_.end());
-    for (auto* stream : streams) stream->finish(jittered_retry(), "shutting down");
-    std::vector<http_session*> sessions(sessions_.begin(), sessions_.end());
-    for (auto* session : sessions) session->shutdown();
-    shutdown_timer_.expires_after(config_.shutdown_timeout);
-    shutdown_timer_.async_wait([this](boost::system::error_code ec) {
+    maintenance_timer_->cancel();
+    shutdown_timer_->expires_after(config_.shutdown_timeout);
+    shutdown_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec) return;
         spdlog::warn("shutdown timeout: closing {} connections that are still open", connections());
-        io_.stop();
+        stop_all();
     });
-    maybe_finish_shutdown();
+    if (connections() == 0) return stop_all();
+    for (auto& w : workers_) asio::post(w->io(), [w = w.get()] { w->begin_shutdown(); });
 }
 
-void hub::maybe_finish_shutdown() {
-    // Also reached from connections destroyed along with a stopped loop: stop only once.
-    if (!shutting_down_ || connections() != 0 || io_.stopped()) return;
-    io_.stop();
+void hub::stop_all() {
+    for (auto& w : workers_) w->io().stop();
 }
 
 void hub::reload_config() {
@@ -178,25 +201,16 @@ void hub::reload_config() {
         return;
     }
     const auto& fresh = std::get<config>(next);
-    config_.log_level = fresh.log_level;
+    // Only the log level changes at run time; spdlog's level is safe to set from any thread.
     set_log_level(fresh.log_level);
     spdlog::info(
         "SIGHUP: configuration reloaded; log level is {} (other options take effect at restart)",
         spdlog::level::to_string_view(fresh.log_level));
 }
 
-void hub::schedule_heartbeat() {
-    heartbeat_timer_.expires_after(config_.heartbeat);
-    heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec) return;
-        for (auto* stream : streams_) stream->heartbeat();
-        schedule_heartbeat();
-    });
-}
-
 void hub::schedule_maintenance() {
-    maintenance_timer_.expires_after(1s);
-    maintenance_timer_.async_wait([this](boost::system::error_code ec) {
+    maintenance_timer_->expires_after(1s);
+    maintenance_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec) return;
         broker_->maintain(std::chrono::steady_clock::now());
         schedule_maintenance();

@@ -11,8 +11,8 @@ namespace ssecast {
 
 namespace asio = boost::asio;
 
-listener::listener(hub& owner, asio::ip::tcp::endpoint endpoint)
-    : hub_(owner), acceptor_(owner.io()), backoff_(owner.io()) {
+listener::listener(hub& owner, asio::io_context& io, asio::ip::tcp::endpoint endpoint)
+    : hub_(owner), acceptor_(io), backoff_(io) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(false));
@@ -27,19 +27,21 @@ void listener::stop() {
 }
 
 void listener::accept() {
-    acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        if (ec) {
-            spdlog::error("accept failed: {}; pausing accepts for 100ms", ec.message());
-            backoff_.expires_after(std::chrono::milliseconds(100));
-            backoff_.async_wait([this](boost::system::error_code wait_ec) {
-                if (!wait_ec && acceptor_.is_open()) accept();
-            });
-            return;
-        }
-        hub_.accept(std::move(socket));
-        accept();
-    });
+    auto& target = hub_.next_worker();
+    acceptor_.async_accept(
+        target.io(), [this, &target](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+            if (ec) {
+                spdlog::error("accept failed: {}; pausing accepts for 100ms", ec.message());
+                backoff_.expires_after(std::chrono::milliseconds(100));
+                backoff_.async_wait([this](boost::system::error_code wait_ec) {
+                    if (!wait_ec && acceptor_.is_open()) accept();
+                });
+                return;
+            }
+            hub_.dispatch(target, std::move(socket));
+            accept();
+        });
 }
 
 }  // namespace ssecast

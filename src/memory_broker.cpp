@@ -1,6 +1,7 @@
 #include "ssecast/memory_broker.hpp"
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
@@ -13,10 +14,18 @@ namespace {
 // A resume point is echoed back in the resync notice; garbage can be long, keep the echo short.
 constexpr std::size_t max_echoed_id = 128;
 
+std::size_t shard_count(const memory_broker_options& options) {
+    return std::max<std::size_t>(1, options.shards.size());
+}
+
 }  // namespace
 
 memory_broker::memory_broker(memory_broker_options options)
-    : options_(options), registry_(options.max_channels, options.history) {}
+    : options_(std::move(options)),
+      registry_(options_.max_channels, options_.history, shard_count(options_)),
+      shards_(shard_count(options_)) {
+    for (auto& sh : shards_) sh = std::make_unique<shard>();
+}
 
 std::optional<std::vector<std::vector<channel*>>> memory_broker::resolve(
     const std::vector<const std::vector<std::string>*>& lists) {
@@ -50,44 +59,95 @@ std::optional<std::vector<publish_receipt>> memory_broker::publish(
     std::vector<const std::vector<std::string>*> lists;
     lists.reserve(batch.size());
     for (const auto& event : batch) lists.push_back(&event.channels);
-    auto targets = resolve(lists);
-    if (!targets) return std::nullopt;
+    auto resolved = resolve(lists);
+    if (!resolved) return std::nullopt;
 
     auto now = std::chrono::steady_clock::now();
     std::vector<publish_receipt> receipts;
     receipts.reserve(batch.size());
+    // What each shard must deliver, handed over once per shard for the whole batch.
+    std::vector<std::vector<delivery>> outgoing(shards_.size());
+    std::vector<bool> shard_needed(shards_.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
+        const auto& event = batch[i];
+        const auto& targets = (*resolved)[i];
         auto seq = ++last_seq_;
-        auto delivered = append_and_fan_out(batch[i], (*targets)[i], seq, now);
-        receipts.push_back({to_string(event_id{options_.epoch, seq}), delivered});
+        auto id = to_string(event_id{options_.epoch, seq});
+        delivery d{make_event_frame({id, event.type, event.data, event.retry_ms}), seq, {}};
+        std::size_t delivered = 0;
+        std::fill(shard_needed.begin(), shard_needed.end(), false);
+        for (auto* ch : targets) {
+            ch->ring.push({seq, now, d.encoded});
+            d.channels.push_back(ch->id);
+            if (targets.size() == 1) {
+                delivered = ch->subscribers.size();
+            } else {
+                for (auto* sub : ch->subscribers) {
+                    if (sub->counted_seq == seq) continue;  // on several of the event's channels
+                    sub->counted_seq = seq;
+                    ++delivered;
+                }
+            }
+            for (std::size_t k = 0; k < shards_.size(); ++k) {
+                if (ch->shard_subscribers[k] > 0) shard_needed[k] = true;
+            }
+        }
+        for (std::size_t k = 0; k < shards_.size(); ++k) {
+            if (shard_needed[k]) outgoing[k].push_back(d);
+        }
+        ++stats_.published;
+        stats_.deliveries += delivered;
+        receipts.push_back({std::move(id), delivered});
+    }
+    // Still under the lock, so every shard queue gets events in publish order.
+    for (std::size_t k = 0; k < shards_.size(); ++k) {
+        if (outgoing[k].empty()) continue;
+        if (options_.shards.empty()) {
+            deliver(k, outgoing[k]);
+            continue;
+        }
+        auto& sh = *shards_[k];
+        std::lock_guard queue_lock(sh.mutex);
+        sh.pending.insert(sh.pending.end(), std::make_move_iterator(outgoing[k].begin()),
+                          std::make_move_iterator(outgoing[k].end()));
+        if (!sh.drain_posted) {
+            sh.drain_posted = true;
+            boost::asio::post(options_.shards[k], [this, k] { drain(k); });
+        }
     }
     return receipts;
 }
 
-std::size_t memory_broker::append_and_fan_out(const new_event& event,
-                                              const std::vector<channel*>& targets,
-                                              std::uint64_t seq,
-                                              std::chrono::steady_clock::time_point now) {
-    auto id = to_string(event_id{options_.epoch, seq});
-    auto encoded = make_event_frame({id, event.type, event.data, event.retry_ms});
-    std::size_t delivered = 0;
-    for (auto* ch : targets) {
-        ch->ring.push({seq, now, encoded});
-        for (auto* sub : ch->subscribers) {
-            if (sub->last_seq >= seq) continue;  // already sent via another of its channels
-            sub->last_seq = seq;
-            if (sub->sink->deliver(encoded)) ++delivered;
+void memory_broker::drain(std::size_t index) {
+    std::vector<delivery> work;
+    {
+        auto& sh = *shards_[index];
+        std::lock_guard queue_lock(sh.mutex);
+        work.swap(sh.pending);
+        sh.drain_posted = false;
+    }
+    deliver(index, work);
+}
+
+void memory_broker::deliver(std::size_t index, const std::vector<delivery>& work) {
+    const auto& local = shards_[index]->subscribers;
+    for (const auto& d : work) {
+        for (auto channel_id : d.channels) {
+            auto it = local.find(channel_id);
+            if (it == local.end()) continue;
+            for (auto* sub : it->second) {
+                if (sub->last_seq >= d.seq) continue;  // in its replay, or sent via another channel
+                sub->last_seq = d.seq;
+                sub->sink->deliver(d.encoded);
+            }
         }
     }
-    ++stats_.published;
-    stats_.deliveries += delivered;
-    return delivered;
 }
 
 subscription_start memory_broker::subscribe(const std::vector<std::string>& channel_names,
                                             std::optional<std::string_view> last_event_id,
-                                            subscriber& sink) {
-    std::lock_guard lock(mutex_);
+                                            subscriber& sink, std::size_t shard) {
+    std::unique_lock lock(mutex_);
     subscription_start start;
     auto resolved = resolve({&channel_names});
     if (!resolved) return start;
@@ -129,14 +189,27 @@ subscription_start memory_broker::subscribe(const std::vector<std::string>& chan
         stats_.replayed += missed.size();
     }
 
-    auto sub = std::make_unique<subscription>();
+    auto owned = std::make_unique<subscription>();
+    auto* sub = owned.get();
     sub->id = next_subscription_++;
     sub->sink = &sink;
+    sub->shard = shard;
     sub->last_seq = last_seq_;
     for (auto* ch : chans) channel_registry::attach(*ch, *sub);
+    subscriptions_.emplace(sub->id, std::move(owned));
+    lock.unlock();
+
+    // This runs on the shard's thread, so no delivery for the shard can run before this
+    // registration, and a delivery of an event after last_seq was posted after the counts above
+    // changed: it will find the subscription.
+    auto& local = shards_[shard]->subscribers;
+    for (auto& slot : sub->slots) {
+        auto& list = local[slot.ch->id];
+        slot.shard_index = list.size();
+        list.push_back(sub);
+    }
     start.accepted = true;
     start.subscription = sub->id;
-    subscriptions_.emplace(sub->id, std::move(sub));
     return start;
 }
 
@@ -158,7 +231,23 @@ void memory_broker::unsubscribe(std::uint64_t id) {
     std::lock_guard lock(mutex_);
     auto it = subscriptions_.find(id);
     if (it == subscriptions_.end()) return;
-    channel_registry::detach(*it->second);
+    auto& sub = *it->second;
+    // Called on the subscriber's shard thread: its shard-local lists are ours to change.
+    auto& local = shards_[sub.shard]->subscribers;
+    for (const auto& slot : sub.slots) {
+        auto entry = local.find(slot.ch->id);
+        auto& list = entry->second;
+        auto* moved = list.back();
+        list[slot.shard_index] = moved;
+        list.pop_back();
+        if (moved != &sub) {
+            for (auto& other : moved->slots) {
+                if (other.ch == slot.ch) other.shard_index = slot.shard_index;
+            }
+        }
+        if (list.empty()) local.erase(entry);
+    }
+    channel_registry::detach(sub);
     subscriptions_.erase(it);
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ssecast/hub.hpp"
+#include "ssecast/jitter.hpp"
 #include "ssecast/publish_request.hpp"
 #include "ssecast/publisher_access.hpp"
 #include "ssecast/query_string.hpp"
@@ -151,8 +152,8 @@ reply come_back_later(hub& owner, std::string reason, unsigned version) {
     res.set(http::field::content_type, "text/event-stream; charset=utf-8");
     res.set(http::field::cache_control, "no-cache, no-transform");
     res.set("X-Accel-Buffering", "no");
-    res.body() =
-        ": " + reason + "\nretry: " + std::to_string(owner.jittered_retry().count()) + "\n\n";
+    res.body() = ": " + reason + "\nretry: " +
+                 std::to_string(jittered_retry(owner.settings().reconnect_delay).count()) + "\n\n";
     res.keep_alive(false);
     res.prepare_payload();
     return {std::move(res), std::move(reason)};

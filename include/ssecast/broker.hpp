@@ -23,7 +23,7 @@ struct new_event {
 
 struct publish_receipt {
     std::string id;
-    std::size_t delivered = 0;  // live subscribers the event was queued to
+    std::size_t delivered = 0;  // live subscribers the event is handed to
 };
 
 struct subscription_start {
@@ -66,10 +66,11 @@ class broker {
 
     // Subscribes `sink` to `channels` and returns what it missed after `last_event_id`. Atomic
     // with respect to publish(): every event is either in the backlog or delivered live to `sink`,
-    // never both, never neither. `sink` must stay valid until unsubscribe().
+    // never both, never neither. Called on the thread of shard `shard`, where `sink` then gets its
+    // live events; `sink` must stay valid until unsubscribe(), called on that thread too.
     virtual subscription_start subscribe(const std::vector<std::string>& channels,
                                          std::optional<std::string_view> last_event_id,
-                                         subscriber& sink) = 0;
+                                         subscriber& sink, std::size_t shard) = 0;
 
     virtual void unsubscribe(std::uint64_t subscription) = 0;
 

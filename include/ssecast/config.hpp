@@ -17,6 +17,7 @@ struct config {
     std::string listen_host = "0.0.0.0";
     std::uint16_t listen_port = 8080;
     std::optional<std::string> config_file;
+    std::size_t threads = 0;  // event loops; 0: one per CPU core
     std::chrono::milliseconds heartbeat{15'000};
     std::size_t history = 1000;
     std::optional<std::chrono::milliseconds> history_max_age;  // none: events expire by count only

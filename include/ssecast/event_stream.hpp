@@ -14,19 +14,20 @@
 namespace ssecast {
 
 class hub;
+class worker;
 
 // One open GET /events response: the subscriber side of the broker. Queues shared frames and
 // writes everything queued in one gathered write whenever the socket is free.
 class event_stream final : public subscriber, public std::enable_shared_from_this<event_stream> {
   public:
-    event_stream(boost::asio::ip::tcp::socket socket, hub& owner, std::vector<std::string> channels,
-                 boost::asio::ip::tcp::endpoint peer);
+    event_stream(boost::asio::ip::tcp::socket socket, worker& owner,
+                 std::vector<std::string> channels, boost::asio::ip::tcp::endpoint peer);
     ~event_stream();
 
     // Sends the response header, subscribes, and queues what the client missed.
     void start(std::optional<std::string> last_event_id);
 
-    bool deliver(const frame& f) override;
+    void deliver(const frame& f) override;
     void heartbeat();
     // Tells the client when to come back, then ends the stream once that has been sent.
     void finish(std::chrono::milliseconds retry, const char* reason);
@@ -35,11 +36,14 @@ class event_stream final : public subscriber, public std::enable_shared_from_thi
     // Queues within the subscriber's byte limit; past it, disconnects the subscriber.
     bool enqueue_bounded(const frame& f);
     bool enqueue(const frame& f);
+    // Queues without starting a write, to send several frames in one.
+    void append(const frame& f);
     void write_queued();
     void watch_peer();
     void close(std::string reason);
 
     boost::asio::ip::tcp::socket socket_;
+    worker& worker_;
     hub& hub_;
     std::vector<std::string> channels_;
     boost::asio::ip::tcp::endpoint peer_;

@@ -12,12 +12,13 @@
 namespace ssecast {
 
 class hub;
+class worker;
 
 // One client connection while it speaks plain HTTP/1.1: reads requests (keep-alive), answers
 // them, or hands its socket to an event_stream for GET /events.
 class http_session : public std::enable_shared_from_this<http_session> {
   public:
-    http_session(boost::asio::ip::tcp::socket socket, hub& owner, bool over_capacity);
+    http_session(boost::asio::ip::tcp::socket socket, worker& owner, bool over_capacity);
     ~http_session();
 
     void run() { read_request(); }
@@ -35,6 +36,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     boost::beast::tcp_stream stream_;
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    worker& worker_;
     hub& hub_;
     boost::asio::ip::tcp::endpoint peer_;
     bool over_capacity_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -7,10 +8,10 @@ namespace ssecast {
 
 class hub;
 
-// Accepts connections and hands them to the hub.
+// Accepts connections on one loop, each straight into the loop of the worker that will serve it.
 class listener {
   public:
-    listener(hub& owner, boost::asio::ip::tcp::endpoint endpoint);
+    listener(hub& owner, boost::asio::io_context& io, boost::asio::ip::tcp::endpoint endpoint);
 
     boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
     void start() { accept(); }

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "ssecast/broker.hpp"
 #include "ssecast/channel_registry.hpp"
@@ -18,6 +20,10 @@ struct memory_broker_options {
     std::size_t max_channels = 10000;
     std::chrono::milliseconds channel_grace{60000};  // empty channels are dropped after this
     std::uint64_t epoch = 0;                         // this run's id epoch
+    // One executor per thread that owns subscribers: each event is handed once to each thread
+    // that has subscribers of its channels, and delivered there. Empty: one shard, delivered
+    // inline by publish() (unit tests and tools).
+    std::vector<boost::asio::any_io_executor> shards;
 };
 
 // The broker that keeps everything in this process.
@@ -28,8 +34,8 @@ class memory_broker final : public broker {
     std::optional<std::vector<publish_receipt>> publish(
         const std::vector<new_event>& batch) override;
     subscription_start subscribe(const std::vector<std::string>& channels,
-                                 std::optional<std::string_view> last_event_id,
-                                 subscriber& sink) override;
+                                 std::optional<std::string_view> last_event_id, subscriber& sink,
+                                 std::size_t shard) override;
     void unsubscribe(std::uint64_t subscription) override;
     void maintain(std::chrono::steady_clock::time_point now) override;
     broker_stats stats() const override;
@@ -40,8 +46,13 @@ class memory_broker final : public broker {
     // not all fit under the channel limit.
     std::optional<std::vector<std::vector<channel*>>> resolve(
         const std::vector<const std::vector<std::string>*>& lists);
-    std::size_t append_and_fan_out(const new_event& event, const std::vector<channel*>& targets,
-                                   std::uint64_t seq, std::chrono::steady_clock::time_point now);
+    struct delivery {
+        frame encoded;
+        std::uint64_t seq = 0;
+        std::vector<std::uint64_t> channels;  // channel ids
+    };
+    // On shard `index`'s thread: hands the events to its subscribers of their channels.
+    void deliver(std::size_t index, const std::vector<delivery>& work);
     frame resync_notice(std::string_view last_event_id, std::uint64_t position_seq,
                         std::optional<std::uint64_t> oldest_seq) const;
 
@@ -49,6 +60,19 @@ class memory_broker final : public broker {
     mutable std::mutex mutex_;
     channel_registry registry_;
     std::unordered_map<std::uint64_t, std::unique_ptr<subscription>> subscriptions_;
+    struct shard {
+        // Events waiting for the shard's loop, in publish order. A queue of our own rather than
+        // one posted handler per event: Asio may run a handler posted from the loop's own thread
+        // before one posted earlier from another thread, and the order must be the publish order.
+        std::mutex mutex;
+        std::vector<delivery> pending;
+        bool drain_posted = false;
+        // Touched only on the shard's thread: channel id -> its subscribers there.
+        std::unordered_map<std::uint64_t, std::vector<subscription*>> subscribers;
+    };
+    // On shard `index`'s thread: delivers everything queued for it.
+    void drain(std::size_t index);
+    std::vector<std::unique_ptr<shard>> shards_;
     std::uint64_t last_seq_ = 0;
     std::uint64_t next_subscription_ = 1;
     broker_stats stats_;

@@ -7,10 +7,10 @@ namespace ssecast {
 // Where a broker hands the events of a subscription: an event stream to one client.
 class subscriber {
   public:
-    // Queues `f` for sending. Called with the broker's lock held, so it must be quick and must not
-    // call back into the broker. Returns false if the frame was not queued (the subscriber is
-    // closing, or it just overflowed its queue and is being disconnected).
-    virtual bool deliver(const frame& f) = 0;
+    // Queues `f` for sending. Called on the subscriber's own thread, possibly with the broker's
+    // lock held, so it must be quick and must not call back into the broker. A subscriber that
+    // cannot take more (it is closing, or just overflowed its queue) drops the frame.
+    virtual void deliver(const frame& f) = 0;
 
   protected:
     ~subscriber() = default;

@@ -28,14 +28,10 @@ std::string id(std::uint64_t seq) {
     return ssecast::to_string(ssecast::event_id{epoch, seq});
 }
 
-// A test sink: records every frame it is handed; `accept` decides what deliver() answers.
+// A test sink: records every frame it is handed.
 struct recorder : ssecast::subscriber {
     std::vector<frame> got;
-    bool accept = true;
-    bool deliver(const frame& f) override {
-        got.push_back(f);
-        return accept;
-    }
+    void deliver(const frame& f) override { got.push_back(f); }
 };
 
 memory_broker_options options(std::size_t history = 100) {
@@ -132,7 +128,7 @@ TEST(MemoryBroker, PublishAssignsStrictlyIncreasingIds) {
 TEST(MemoryBroker, PublishedFrameCarriesIdTypeDataAndRetry) {
     memory_broker b(options());
     recorder r;
-    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, r).accepted);
+    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, r, 0).accepted);
     auto receipts = b.publish({{{"a"}, "greeting", "hello\nworld", 1500}});
     ASSERT_TRUE(receipts.has_value());
     ASSERT_EQ(r.got.size(), 1u);
@@ -143,9 +139,9 @@ TEST(MemoryBroker, PublishedFrameCarriesIdTypeDataAndRetry) {
 TEST(MemoryBroker, LiveDeliveryReachesOnlyThatChannelsSubscribers) {
     memory_broker b(options());
     recorder on_a, on_b, on_c;
-    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, on_a).accepted);
-    ASSERT_TRUE(b.subscribe({"b"}, std::nullopt, on_b).accepted);
-    ASSERT_TRUE(b.subscribe({"c"}, std::nullopt, on_c).accepted);
+    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, on_a, 0).accepted);
+    ASSERT_TRUE(b.subscribe({"b"}, std::nullopt, on_b, 0).accepted);
+    ASSERT_TRUE(b.subscribe({"c"}, std::nullopt, on_c, 0).accepted);
 
     EXPECT_EQ(publish(b, {"a"}, "for a").delivered, 1u);
     EXPECT_EQ(publish(b, {"b"}, "for b").delivered, 1u);
@@ -162,9 +158,9 @@ TEST(MemoryBroker, LiveDeliveryReachesOnlyThatChannelsSubscribers) {
 TEST(MemoryBroker, EventOnTwoChannelsReachesASubscriberOfBothOnce) {
     memory_broker b(options());
     recorder both, only_a, only_b;
-    ASSERT_TRUE(b.subscribe({"a", "b"}, std::nullopt, both).accepted);
-    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, only_a).accepted);
-    ASSERT_TRUE(b.subscribe({"b"}, std::nullopt, only_b).accepted);
+    ASSERT_TRUE(b.subscribe({"a", "b"}, std::nullopt, both, 0).accepted);
+    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, only_a, 0).accepted);
+    ASSERT_TRUE(b.subscribe({"b"}, std::nullopt, only_b, 0).accepted);
 
     auto r = publish(b, {"a", "b"}, "shared");
     EXPECT_EQ(r.delivered, 3u);
@@ -180,27 +176,22 @@ TEST(MemoryBroker, EventOnTwoChannelsReachesASubscriberOfBothOnce) {
     EXPECT_EQ(datas(only_b.got), strings({"shared", "reversed"}));
 }
 
-TEST(MemoryBroker, SubscriberThatRefusesIsNotCountedAsDelivered) {
+TEST(MemoryBroker, DeliveredCountsTheSubscriptionsOfTheEventsChannels) {
     memory_broker b(options());
-    recorder refusing, accepting;
-    refusing.accept = false;
-    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, refusing).accepted);
-    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, accepting).accepted);
-    EXPECT_EQ(publish(b, {"a"}, "x").delivered, 1u);
-    EXPECT_EQ(refusing.got.size(), 1u);  // it was offered the frame
-    EXPECT_EQ(accepting.got.size(), 1u);
-    EXPECT_EQ(b.stats().deliveries, 1u);
-
-    accepting.accept = false;
-    EXPECT_EQ(publish(b, {"a"}, "y").delivered, 0u);
-    EXPECT_EQ(b.stats().deliveries, 1u);
+    recorder one, two, elsewhere;
+    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, one, 0).accepted);
+    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, two, 0).accepted);
+    ASSERT_TRUE(b.subscribe({"b"}, std::nullopt, elsewhere, 0).accepted);
+    EXPECT_EQ(publish(b, {"a"}, "x").delivered, 2u);
+    EXPECT_EQ(publish(b, {"c"}, "y").delivered, 0u);
+    EXPECT_EQ(b.stats().deliveries, 2u);
 }
 
 TEST(MemoryBroker, UnsubscribeStopsDelivery) {
     memory_broker b(options());
     recorder stays, leaves;
-    auto s1 = b.subscribe({"a", "b"}, std::nullopt, leaves);
-    auto s2 = b.subscribe({"a"}, std::nullopt, stays);
+    auto s1 = b.subscribe({"a", "b"}, std::nullopt, leaves, 0);
+    auto s2 = b.subscribe({"a"}, std::nullopt, stays, 0);
     ASSERT_TRUE(s1.accepted);
     ASSERT_TRUE(s2.accepted);
     EXPECT_NE(s1.subscription, s2.subscription);
@@ -230,7 +221,7 @@ TEST(MemoryBroker, UnsubscribeInAnyOrderKeepsTheOthersSubscribed) {
     for (std::size_t i = 0; i < sinks.size(); ++i) {
         std::vector<std::string> chans = {"x"};
         if (i % 2 == 0) chans.push_back("y");
-        handles.push_back(b.subscribe(chans, std::nullopt, sinks[i]).subscription);
+        handles.push_back(b.subscribe(chans, std::nullopt, sinks[i], 0).subscription);
     }
     // Remove from the front, the middle and the back of the subscriber lists.
     for (std::size_t gone : {0u, 3u, 5u}) b.unsubscribe(handles[gone]);
@@ -254,7 +245,7 @@ TEST(MemoryBroker, SubscribeWithoutLastIdHasNoBacklog) {
     publish(b, {"a"}, "1");
     publish(b, {"a"}, "2");
     recorder r;
-    auto start = b.subscribe({"a"}, std::nullopt, r);
+    auto start = b.subscribe({"a"}, std::nullopt, r, 0);
     EXPECT_TRUE(start.accepted);
     EXPECT_TRUE(start.backlog.empty());
     EXPECT_FALSE(start.resync);
@@ -267,7 +258,7 @@ TEST(MemoryBroker, SubscribeWithNewestIdHasNoBacklog) {
     publish(b, {"a"}, "1");
     auto last = publish(b, {"a"}, "2").id;
     recorder r;
-    auto start = b.subscribe({"a"}, last, r);
+    auto start = b.subscribe({"a"}, last, r, 0);
     EXPECT_TRUE(start.accepted);
     EXPECT_TRUE(start.backlog.empty());
     EXPECT_FALSE(start.resync);
@@ -283,7 +274,7 @@ TEST(MemoryBroker, SubscribeWithOlderIdReplaysExactlyTheMissedEvents) {
     publish(b, {"a"}, "4");
 
     recorder r;
-    auto start = b.subscribe({"a"}, seen, r);
+    auto start = b.subscribe({"a"}, seen, r, 0);
     EXPECT_TRUE(start.accepted);
     EXPECT_FALSE(start.resync);
     EXPECT_EQ(start.replayed, 2u);
@@ -303,7 +294,7 @@ TEST(MemoryBroker, ResumeFromIdOfAnotherChannelsEvent) {
     auto other = publish(b, {"b"}, "b1").id;
     publish(b, {"a"}, "a2");
     recorder r;
-    auto start = b.subscribe({"a"}, other, r);
+    auto start = b.subscribe({"a"}, other, r, 0);
     EXPECT_FALSE(start.resync);
     EXPECT_EQ(datas(start.backlog), strings({"a2"}));
 }
@@ -320,7 +311,7 @@ TEST(MemoryBroker, MultiChannelBacklogIsMergedInPublishOrderWithoutDuplicates) {
     publish(b, {"a"}, "a2");
 
     recorder r;
-    auto start = b.subscribe({"b", "a"}, seen, r);
+    auto start = b.subscribe({"b", "a"}, seen, r, 0);
     EXPECT_FALSE(start.resync);
     EXPECT_EQ(datas(start.backlog), strings({"b1", "a1", "ab", "b2", "ba", "a2"}));
     EXPECT_EQ(ids(start.backlog), strings({id(2), id(3), id(4), id(6), id(7), id(8)}));
@@ -332,7 +323,7 @@ TEST(MemoryBroker, SubscribeIsAtomicWithPublish) {
     auto seen = publish(b, {"a"}, "1").id;
     publish(b, {"a", "b"}, "2");
     recorder r;
-    auto start = b.subscribe({"a", "b"}, seen, r);
+    auto start = b.subscribe({"a", "b"}, seen, r, 0);
     publish(b, {"a", "b"}, "3");
     publish(b, {"b"}, "4");
     auto all = start.backlog;
@@ -354,7 +345,7 @@ class MemoryBrokerEviction : public ::testing::Test {
 };
 
 TEST_F(MemoryBrokerEviction, ResumeFromTheHighestEvictedIdIsNoGap) {
-    auto start = b.subscribe({"a"}, id(2), r);
+    auto start = b.subscribe({"a"}, id(2), r, 0);
     EXPECT_FALSE(start.resync);
     EXPECT_EQ(datas(start.backlog), strings({"e3", "e4", "e5"}));
     EXPECT_EQ(start.replayed, 3u);
@@ -362,7 +353,7 @@ TEST_F(MemoryBrokerEviction, ResumeFromTheHighestEvictedIdIsNoGap) {
 }
 
 TEST_F(MemoryBrokerEviction, ResumeFromBeforeTheEvictedIdsResyncsFirst) {
-    auto start = b.subscribe({"a"}, id(1), r);
+    auto start = b.subscribe({"a"}, id(1), r, 0);
     EXPECT_TRUE(start.accepted);
     EXPECT_TRUE(start.resync);
     EXPECT_EQ(start.replayed, 3u);
@@ -376,7 +367,7 @@ TEST_F(MemoryBrokerEviction, ResumeFromBeforeTheEvictedIdsResyncsFirst) {
     EXPECT_EQ(events[3].last_event_id, id(5));
     EXPECT_EQ(b.stats().resyncs, 1u);
 
-    auto from_zero = b.subscribe({"a"}, id(0), r);
+    auto from_zero = b.subscribe({"a"}, id(0), r, 0);
     EXPECT_TRUE(from_zero.resync);
     expect_resync_notice(from_zero.backlog, id(0), id(3));
 }
@@ -386,7 +377,7 @@ class MemoryBrokerUnknownIds : public MemoryBrokerEviction,
 
 TEST_P(MemoryBrokerUnknownIds, ResyncThenEverythingBuffered) {
     const std::string given = GetParam();
-    auto start = b.subscribe({"a"}, given, r);
+    auto start = b.subscribe({"a"}, given, r, 0);
     EXPECT_TRUE(start.accepted);
     EXPECT_TRUE(start.resync);
     EXPECT_EQ(start.replayed, 3u);
@@ -408,7 +399,7 @@ TEST(MemoryBroker, UnknownIdResyncsEvenWithoutEvictions) {
     publish(b, {"a"}, "1");
     publish(b, {"a"}, "2");
     recorder r;
-    auto start = b.subscribe({"a"}, std::to_string(epoch + 1) + "-1", r);
+    auto start = b.subscribe({"a"}, std::to_string(epoch + 1) + "-1", r, 0);
     EXPECT_TRUE(start.resync);
     expect_resync_notice(start.backlog, std::to_string(epoch + 1) + "-1", id(1));
     EXPECT_EQ(datas(start.backlog), strings({datas(start.backlog)[0], "1", "2"}));
@@ -417,7 +408,7 @@ TEST(MemoryBroker, UnknownIdResyncsEvenWithoutEvictions) {
 TEST(MemoryBroker, UnknownIdOnAnEmptyChannelResyncsWithNullOldest) {
     memory_broker b(options());
     recorder r;
-    auto start = b.subscribe({"a"}, "nonsense", r);
+    auto start = b.subscribe({"a"}, "nonsense", r, 0);
     EXPECT_TRUE(start.resync);
     EXPECT_EQ(start.replayed, 0u);
     ASSERT_EQ(start.backlog.size(), 1u);
@@ -428,7 +419,7 @@ TEST(MemoryBroker, LongGarbageIdIsEchoedShortened) {
     memory_broker b(options());
     recorder r;
     std::string huge(5000, '7');
-    auto start = b.subscribe({"a"}, huge, r);
+    auto start = b.subscribe({"a"}, huge, r, 0);
     ASSERT_TRUE(start.resync);
     auto events = parse(start.backlog);
     ASSERT_EQ(events.size(), 1u);
@@ -440,7 +431,7 @@ TEST(MemoryBroker, LongGarbageIdIsEchoedShortened) {
 }
 
 TEST_F(MemoryBrokerEviction, ResumingFromTheResyncNoticeIdDoesNotResyncAgain) {
-    auto first = b.subscribe({"a"}, "garbage", r);
+    auto first = b.subscribe({"a"}, "garbage", r, 0);
     ASSERT_TRUE(first.resync);
     auto notice = parse(first.backlog).front();
     ASSERT_EQ(notice.type, "resync");
@@ -448,7 +439,7 @@ TEST_F(MemoryBrokerEviction, ResumingFromTheResyncNoticeIdDoesNotResyncAgain) {
     ASSERT_TRUE(ssecast::parse_event_id(notice.last_event_id).has_value());
 
     recorder again;
-    auto second = b.subscribe({"a"}, notice.last_event_id, again);
+    auto second = b.subscribe({"a"}, notice.last_event_id, again, 0);
     EXPECT_FALSE(second.resync);
     EXPECT_EQ(datas(second.backlog), strings({"e3", "e4", "e5"}));
 }
@@ -459,8 +450,8 @@ TEST(MemoryBroker, ResyncIsDecidedPerChannelOfTheSubscription) {
     for (int i = 0; i < 4; ++i) publish(b, {"busy"}, "b" + std::to_string(i));  // 2..5
     recorder r;
     // "quiet" lost nothing after 1, but "busy" evicted 2 and 3.
-    EXPECT_FALSE(b.subscribe({"quiet"}, seen, r).resync);
-    auto start = b.subscribe({"quiet", "busy"}, seen, r);
+    EXPECT_FALSE(b.subscribe({"quiet"}, seen, r, 0).resync);
+    auto start = b.subscribe({"quiet", "busy"}, seen, r, 0);
     EXPECT_TRUE(start.resync);
     expect_resync_notice(start.backlog, seen, id(1));  // oldest retained across both channels
     auto all = datas(start.backlog);
@@ -476,7 +467,7 @@ TEST(MemoryBroker, ChannelLimitRefusesPublishWithoutConsumingIds) {
     o.max_channels = 2;
     memory_broker b(o);
     recorder r;
-    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, r).accepted);
+    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, r, 0).accepted);
     EXPECT_EQ(publish(b, {"b"}, "b1").id, id(1));
 
     EXPECT_FALSE(b.publish({event({"c"}, "refused")}).has_value());
@@ -492,13 +483,13 @@ TEST(MemoryBroker, ChannelLimitRefusesPublishWithoutConsumingIds) {
     EXPECT_EQ(b.stats().channel_limit_hits, 3u);
 
     recorder late;
-    auto start = b.subscribe({"a", "c"}, std::nullopt, late);
+    auto start = b.subscribe({"a", "c"}, std::nullopt, late, 0);
     EXPECT_FALSE(start.accepted);
-    EXPECT_TRUE(b.subscribe({"b", "a"}, std::nullopt, late).accepted);
+    EXPECT_TRUE(b.subscribe({"b", "a"}, std::nullopt, late, 0).accepted);
     EXPECT_EQ(b.stats().channel_limit_hits, 4u);
 
     recorder history;
-    auto replay = b.subscribe({"a"}, id(0), history);
+    auto replay = b.subscribe({"a"}, id(0), history, 0);
     EXPECT_EQ(datas(replay.backlog), strings({"a1"}));
 }
 
@@ -510,10 +501,10 @@ TEST(MemoryBroker, RefusedRequestsDoNotUseUpChannelSlots) {
     // Two new channels fit, the third does not: the request is refused...
     EXPECT_FALSE(b.publish({event({"x", "y", "z"}, "refused")}).has_value());
     recorder r;
-    EXPECT_FALSE(b.subscribe({"p", "q", "s"}, std::nullopt, r).accepted);
+    EXPECT_FALSE(b.subscribe({"p", "q", "s"}, std::nullopt, r, 0).accepted);
     // ...and must leave the registry as it was, so that these still fit.
     EXPECT_EQ(b.stats().channels, 1u);
-    EXPECT_TRUE(b.subscribe({"m", "n"}, std::nullopt, r).accepted);
+    EXPECT_TRUE(b.subscribe({"m", "n"}, std::nullopt, r, 0).accepted);
 }
 
 // --- housekeeping -------------------------------------------------------------------------------
@@ -534,7 +525,7 @@ TEST(MemoryBroker, MaxAgeEvictionMakesALaterResumeResync) {
     EXPECT_EQ(info[0].buffered, 0u);
 
     recorder r;
-    auto start = b.subscribe({"a"}, id(1), r);
+    auto start = b.subscribe({"a"}, id(1), r, 0);
     EXPECT_TRUE(start.resync);
     EXPECT_EQ(start.replayed, 0u);
     ASSERT_EQ(start.backlog.size(), 1u);
@@ -542,8 +533,8 @@ TEST(MemoryBroker, MaxAgeEvictionMakesALaterResumeResync) {
     EXPECT_EQ(notice.last_event_id, id(3));
 
     recorder again;
-    EXPECT_FALSE(b.subscribe({"a"}, id(3), again).resync);
-    EXPECT_FALSE(b.subscribe({"a"}, notice.last_event_id, again).resync);
+    EXPECT_FALSE(b.subscribe({"a"}, id(3), again, 0).resync);
+    EXPECT_FALSE(b.subscribe({"a"}, notice.last_event_id, again, 0).resync);
 }
 
 TEST(MemoryBroker, MaxAgeKeepsRecentEvents) {
@@ -555,7 +546,7 @@ TEST(MemoryBroker, MaxAgeKeepsRecentEvents) {
     b.maintain(std::chrono::steady_clock::now());
     EXPECT_EQ(b.stats().evicted, 0u);
     recorder r;
-    auto start = b.subscribe({"a"}, id(0), r);
+    auto start = b.subscribe({"a"}, id(0), r, 0);
     EXPECT_FALSE(start.resync);
     EXPECT_EQ(datas(start.backlog), strings({"1", "2"}));
 }
@@ -566,7 +557,7 @@ TEST(MemoryBroker, WithoutMaxAgeMaintainKeepsEvents) {
     b.maintain(std::chrono::steady_clock::now() + std::chrono::hours(24 * 365));
     EXPECT_EQ(b.stats().evicted, 0u);
     recorder r;
-    EXPECT_EQ(datas(b.subscribe({"a"}, id(0), r).backlog), strings({"1"}));
+    EXPECT_EQ(datas(b.subscribe({"a"}, id(0), r, 0).backlog), strings({"1"}));
 }
 
 TEST(MemoryBroker, EmptyChannelIsDroppedAfterGrace) {
@@ -574,10 +565,10 @@ TEST(MemoryBroker, EmptyChannelIsDroppedAfterGrace) {
     o.channel_grace = 10s;
     memory_broker b(o);
     recorder r;
-    auto sub = b.subscribe({"idle", "busy"}, std::nullopt, r);
+    auto sub = b.subscribe({"idle", "busy"}, std::nullopt, r, 0);
     publish(b, {"busy"}, "keeps busy alive");
     recorder watcher;
-    auto watching = b.subscribe({"watched"}, std::nullopt, watcher);
+    auto watching = b.subscribe({"watched"}, std::nullopt, watcher, 0);
     b.unsubscribe(sub.subscription);
     EXPECT_EQ(b.stats().channels, 3u);
 
@@ -608,11 +599,11 @@ TEST(MemoryBroker, ActivityRestartsTheGracePeriod) {
     o.channel_grace = 10s;
     memory_broker b(o);
     recorder r;
-    b.unsubscribe(b.subscribe({"c"}, std::nullopt, r).subscription);
+    b.unsubscribe(b.subscribe({"c"}, std::nullopt, r, 0).subscription);
     auto t = std::chrono::steady_clock::now();
     b.maintain(t);  // marked empty at t
     // A subscriber comes and goes before the next sweep: the channel was in use.
-    b.unsubscribe(b.subscribe({"c"}, std::nullopt, r).subscription);
+    b.unsubscribe(b.subscribe({"c"}, std::nullopt, r, 0).subscription);
     b.maintain(t + 10s);  // marked again, not dropped
     EXPECT_EQ(b.stats().channels, 1u);
     b.maintain(t + 20s);
@@ -625,7 +616,7 @@ TEST(MemoryBroker, ZeroGraceDropsOnTheSecondSweep) {
     o.channel_grace = 0ms;
     memory_broker b(o);
     recorder r;
-    b.unsubscribe(b.subscribe({"c"}, std::nullopt, r).subscription);
+    b.unsubscribe(b.subscribe({"c"}, std::nullopt, r, 0).subscription);
     auto t = std::chrono::steady_clock::now();
     b.maintain(t);
     EXPECT_EQ(b.stats().channels, 1u);
@@ -646,14 +637,14 @@ TEST(MemoryBroker, RecreatedChannelRemembersEvictionsOfTheDroppedOne) {
     EXPECT_EQ(b.stats().channels_dropped, 1u);
 
     recorder r;
-    auto start = b.subscribe({"a"}, id(3), r);  // recreates "a"
+    auto start = b.subscribe({"a"}, id(3), r, 0);  // recreates "a"
     EXPECT_TRUE(start.accepted);
     EXPECT_TRUE(start.resync) << "event 4 was lost with the dropped channel";
     ASSERT_EQ(start.backlog.size(), 1u);
     expect_resync_notice(start.backlog, id(3), std::nullopt);
 
     recorder up_to_date;
-    EXPECT_FALSE(b.subscribe({"a"}, id(4), up_to_date).resync);
+    EXPECT_FALSE(b.subscribe({"a"}, id(4), up_to_date, 0).resync);
 }
 
 TEST(MemoryBroker, RecreatedChannelWithZeroHistoryStillResyncs) {
@@ -666,8 +657,8 @@ TEST(MemoryBroker, RecreatedChannelWithZeroHistoryStillResyncs) {
     b.maintain(t);
     ASSERT_EQ(b.stats().channels, 0u);
     recorder r;
-    EXPECT_TRUE(b.subscribe({"a"}, id(0), r).resync);
-    EXPECT_FALSE(b.subscribe({"a"}, id(1), r).resync);
+    EXPECT_TRUE(b.subscribe({"a"}, id(0), r, 0).resync);
+    EXPECT_FALSE(b.subscribe({"a"}, id(1), r, 0).resync);
 }
 
 TEST(MemoryBroker, ZeroHistoryResyncsAnyEarlierResume) {
@@ -675,10 +666,10 @@ TEST(MemoryBroker, ZeroHistoryResyncsAnyEarlierResume) {
     auto first = publish(b, {"a"}, "1").id;
     publish(b, {"a"}, "2");
     recorder r;
-    auto start = b.subscribe({"a"}, first, r);
+    auto start = b.subscribe({"a"}, first, r, 0);
     EXPECT_TRUE(start.resync);
     EXPECT_EQ(start.replayed, 0u);
-    EXPECT_FALSE(b.subscribe({"a"}, id(2), r).resync);
+    EXPECT_FALSE(b.subscribe({"a"}, id(2), r, 0).resync);
 }
 
 // --- introspection ------------------------------------------------------------------------------
@@ -686,8 +677,8 @@ TEST(MemoryBroker, ZeroHistoryResyncsAnyEarlierResume) {
 TEST(MemoryBroker, ChannelsReportsSubscribersBufferedAndLastId) {
     memory_broker b(options(2));
     recorder r1, r2;
-    b.subscribe({"beta", "alpha"}, std::nullopt, r1);
-    b.subscribe({"beta"}, std::nullopt, r2);
+    b.subscribe({"beta", "alpha"}, std::nullopt, r1, 0);
+    b.subscribe({"beta"}, std::nullopt, r2, 0);
     publish(b, {"gamma"}, "g1");
     publish(b, {"beta"}, "b1");
     publish(b, {"beta"}, "b2");
@@ -722,7 +713,7 @@ TEST(MemoryBroker, ChannelsReportsSubscribersBufferedAndLastId) {
 TEST(MemoryBroker, ChannelNamedTwiceInSubscribeCountsOneSubscriber) {
     memory_broker b(options());
     recorder r;
-    auto start = b.subscribe({"a", "a"}, std::nullopt, r);
+    auto start = b.subscribe({"a", "a"}, std::nullopt, r, 0);
     ASSERT_TRUE(start.accepted);
     auto info = b.channels();
     ASSERT_EQ(info.size(), 1u);
@@ -738,10 +729,10 @@ TEST(MemoryBroker, ChannelNamedTwiceInSubscribeCountsOneSubscriber) {
 [[noreturn]] void channel_named_twice_scenario() {
     memory_broker b(options());
     recorder first, twice, last;
-    auto s1 = b.subscribe({"a"}, std::nullopt, first);
-    auto s2 = b.subscribe({"a", "a"}, std::nullopt, twice);
+    auto s1 = b.subscribe({"a"}, std::nullopt, first, 0);
+    auto s2 = b.subscribe({"a", "a"}, std::nullopt, twice, 0);
     b.unsubscribe(s1.subscription);
-    b.subscribe({"a"}, std::nullopt, last);
+    b.subscribe({"a"}, std::nullopt, last, 0);
     b.unsubscribe(s2.subscription);
     auto delivered = publish(b, {"a"}, "x").delivered;
     std::exit(delivered == 1 && last.got.size() == 1 ? 0 : 1);
@@ -755,3 +746,87 @@ TEST(MemoryBrokerDeathTest, ChannelNamedTwiceInSubscribeKeepsOtherSubscribersInt
 }
 
 }  // namespace
+
+// --- shards: events handed to each thread's loop -------------------------------------------------
+
+#include <boost/asio/io_context.hpp>
+
+namespace {
+
+struct sharded {
+    boost::asio::io_context loop0, loop1;
+    memory_broker broker{[this] {
+        auto o = options();
+        o.shards = {loop0.get_executor(), loop1.get_executor()};
+        return o;
+    }()};
+};
+
+}  // namespace
+
+TEST(MemoryBrokerShards, EventsReachEachShardThroughItsLoopInOrder) {
+    sharded s;
+    recorder on0, on1, other;
+    ASSERT_TRUE(s.broker.subscribe({"a"}, std::nullopt, on0, 0).accepted);
+    ASSERT_TRUE(s.broker.subscribe({"a"}, std::nullopt, on1, 1).accepted);
+    ASSERT_TRUE(s.broker.subscribe({"b"}, std::nullopt, other, 1).accepted);
+    EXPECT_EQ(publish(s.broker, {"a"}, "1").delivered, 2u);
+    EXPECT_EQ(publish(s.broker, {"a"}, "2").delivered, 2u);
+    // Nothing is delivered on the publishing thread: each shard's loop does it.
+    EXPECT_TRUE(on0.got.empty());
+    EXPECT_TRUE(on1.got.empty());
+    s.loop0.poll();
+    EXPECT_EQ(datas(on0.got), strings({"1", "2"}));
+    EXPECT_TRUE(on1.got.empty());
+    s.loop1.poll();
+    EXPECT_EQ(datas(on1.got), strings({"1", "2"}));
+    EXPECT_TRUE(other.got.empty());
+}
+
+TEST(MemoryBrokerShards, ShardsWithoutSubscribersOfTheChannelGetNothing) {
+    sharded s;
+    recorder on1;
+    ASSERT_TRUE(s.broker.subscribe({"a"}, std::nullopt, on1, 1).accepted);
+    publish(s.broker, {"a"}, "1");
+    EXPECT_EQ(s.loop0.poll(), 0u);  // no work was handed to shard 0
+    EXPECT_EQ(s.loop1.poll(), 1u);  // one handover for shard 1
+    EXPECT_EQ(datas(on1.got), strings({"1"}));
+}
+
+TEST(MemoryBrokerShards, ABatchIsOneHandoverPerShard) {
+    sharded s;
+    recorder on0;
+    ASSERT_TRUE(s.broker.subscribe({"a", "b"}, std::nullopt, on0, 0).accepted);
+    ASSERT_TRUE(s.broker.publish({event({"a"}, "1"), event({"b"}, "2"), event({"a", "b"}, "3")}));
+    EXPECT_EQ(s.loop0.poll(), 1u);
+    EXPECT_EQ(datas(on0.got), strings({"1", "2", "3"}));
+}
+
+TEST(MemoryBrokerShards, EventInFlightToTheShardIsNotSentTwiceToANewReplayingSubscriber) {
+    sharded s;
+    recorder early, late;
+    ASSERT_TRUE(s.broker.subscribe({"a"}, std::nullopt, early, 0).accepted);
+    auto first = publish(s.broker, {"a"}, "1");  // handed to shard 0, not yet delivered
+    publish(s.broker, {"a"}, "2");
+    // A subscriber resuming before event 1 joins on shard 0 while both are in flight: its replay
+    // has them, so the pending handover must not deliver them again.
+    auto start = s.broker.subscribe({"a"}, id(0), late, 0);
+    EXPECT_EQ(datas(start.backlog), strings({"1", "2"}));
+    publish(s.broker, {"a"}, "3");
+    s.loop0.poll();
+    EXPECT_EQ(datas(early.got), strings({"1", "2", "3"}));
+    EXPECT_EQ(datas(late.got), strings({"3"}));
+    EXPECT_EQ(first.id, id(1));
+}
+
+TEST(MemoryBrokerShards, UnsubscribedBeforeTheHandoverRunsGetsNothing) {
+    sharded s;
+    recorder gone, stays;
+    auto sub = s.broker.subscribe({"a"}, std::nullopt, gone, 1);
+    ASSERT_TRUE(s.broker.subscribe({"a"}, std::nullopt, stays, 1).accepted);
+    publish(s.broker, {"a"}, "1");
+    s.broker.unsubscribe(sub.subscription);
+    s.loop1.poll();
+    EXPECT_TRUE(gone.got.empty());
+    EXPECT_EQ(datas(stays.got), strings({"1"}));
+}

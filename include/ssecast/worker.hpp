@@ -1,0 +1,49 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstddef>
+#include <unordered_set>
+
+namespace ssecast {
+
+class event_stream;
+class http_session;
+class hub;
+
+// One event loop on one thread, and the connections it owns: their sessions, their streams (the
+// broker's shard `index()`), and one heartbeat timer for all of them.
+class worker {
+  public:
+    worker(hub& owner, std::size_t index);
+    ~worker();
+
+    boost::asio::io_context& io() { return io_; }
+    std::size_t index() const { return index_; }
+    hub& owner() { return hub_; }
+
+    // On this worker's thread.
+    void accept(boost::asio::ip::tcp::socket socket, bool over_capacity);
+    void start_heartbeat();
+    void begin_shutdown();
+
+    void add(http_session& session);
+    void remove(http_session& session);
+    void add(event_stream& stream);
+    void remove(event_stream& stream);
+
+  private:
+    void schedule_heartbeat();
+
+    hub& hub_;
+    std::size_t index_;
+    std::unordered_set<http_session*> sessions_;
+    std::unordered_set<event_stream*> streams_;
+    // After the sets: connections still pending when the loop stops are destroyed with io_ and
+    // deregister from the sets as they go.
+    boost::asio::io_context io_{1};
+    boost::asio::steady_timer heartbeat_timer_{io_};
+};
+
+}  // namespace ssecast

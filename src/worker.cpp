@@ -1,0 +1,61 @@
+#include "ssecast/worker.hpp"
+
+#include "ssecast/event_stream.hpp"
+#include "ssecast/http_session.hpp"
+#include "ssecast/hub.hpp"
+#include "ssecast/jitter.hpp"
+
+namespace ssecast {
+
+worker::worker(hub& owner, std::size_t index) : hub_(owner), index_(index) {}
+
+worker::~worker() = default;
+
+void worker::accept(boost::asio::ip::tcp::socket socket, bool over_capacity) {
+    std::make_shared<http_session>(std::move(socket), *this, over_capacity)->run();
+}
+
+void worker::start_heartbeat() {
+    schedule_heartbeat();
+}
+
+void worker::schedule_heartbeat() {
+    heartbeat_timer_.expires_after(hub_.settings().heartbeat);
+    heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        for (auto* stream : streams_) stream->heartbeat();
+        schedule_heartbeat();
+    });
+}
+
+void worker::begin_shutdown() {
+    heartbeat_timer_.cancel();
+    // finish() and shutdown() may close connections at once, which removes them from the sets.
+    std::vector<event_stream*> streams(streams_.begin(), streams_.end());
+    for (auto* stream : streams)
+        stream->finish(jittered_retry(hub_.settings().reconnect_delay), "shutting down");
+    std::vector<http_session*> sessions(sessions_.begin(), sessions_.end());
+    for (auto* session : sessions) session->shutdown();
+}
+
+void worker::add(http_session& session) {
+    sessions_.insert(&session);
+    hub_.connection_opened();
+}
+
+void worker::remove(http_session& session) {
+    sessions_.erase(&session);
+    hub_.connection_closed();
+}
+
+void worker::add(event_stream& stream) {
+    streams_.insert(&stream);
+    hub_.connection_opened(true);
+}
+
+void worker::remove(event_stream& stream) {
+    streams_.erase(&stream);
+    hub_.connection_closed(true);
+}
+
+}  // namespace ssecast
