@@ -41,6 +41,8 @@ event_stream::event_stream(asio::ip::tcp::socket socket, worker& owner,
       peer_(peer) {
     boost::system::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    // Writes are tried synchronously first (see write_queued): they must never block.
+    socket_.non_blocking(true, ignored);
     queue_limit_ = hub_.settings().max_queue;
     worker_.add(*this);
 }
@@ -79,14 +81,20 @@ void event_stream::start(std::optional<std::string> last_event_id) {
 }
 
 void event_stream::deliver(const frame& f) {
-    if (enqueue_bounded(f)) ++events_queued_;
+    // Only queued: the broker calls flush() once it has handed over everything it has for us, so
+    // events that arrive together leave in one gathered write.
+    if (append_bounded(f)) ++events_queued_;
+}
+
+void event_stream::flush() {
+    write_queued();
 }
 
 void event_stream::heartbeat() {
-    enqueue_bounded(heartbeat_frame());
+    if (append_bounded(heartbeat_frame())) write_queued();
 }
 
-bool event_stream::enqueue_bounded(const frame& f) {
+bool event_stream::append_bounded(const frame& f) {
     if (finishing_ || closed_) return false;
     if (pending_bytes_ + f->size() > queue_limit_) {
         // May run under the broker's lock: leave the broker alone and close from the event loop.
@@ -102,7 +110,8 @@ bool event_stream::enqueue_bounded(const frame& f) {
         });
         return false;
     }
-    return enqueue(f);
+    append(f);
+    return true;
 }
 
 void event_stream::finish(std::chrono::milliseconds retry, const char* reason) {
@@ -131,24 +140,56 @@ bool event_stream::enqueue(const frame& f) {
 
 void event_stream::write_queued() {
     if (writing_ || queue_.empty() || closed_) return;
+    // Most of the time the socket has room: everything queued goes out in one non-blocking
+    // gathered send right here, with no asynchronous operation and no completion handler.
+    buffers_.clear();
+    for (const auto& f : queue_) buffers_.emplace_back(f->data(), f->size());
+    boost::system::error_code ec;
+    auto sent = socket_.write_some(buffers_, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+        // May run inside the broker's delivery loop: close from the event loop instead.
+        return close_later("write failed: " + ec.message());
+    }
+    pending_bytes_ -= sent;
+    bytes_sent_ += sent;
+    std::size_t whole = 0;
+    while (whole < queue_.size() && sent >= queue_[whole]->size()) sent -= queue_[whole++]->size();
+    if (whole == queue_.size()) {
+        queue_.clear();
+        if (finishing_) close_later(finish_reason_);
+        return;
+    }
+
+    // The rest waits for the socket, starting inside the first frame not fully sent.
     writing_ = true;
-    std::swap(queue_, in_flight_);
+    in_flight_.assign(queue_.begin() + static_cast<std::ptrdiff_t>(whole), queue_.end());
+    queue_.clear();
     buffers_.clear();
     for (const auto& f : in_flight_) buffers_.emplace_back(f->data(), f->size());
-    asio::async_write(socket_, buffers_,
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                          self->writing_ = false;
-                          self->in_flight_.clear();
-                          self->pending_bytes_ -= n;
-                          self->bytes_sent_ += n;
-                          if (ec)
-                              return self->close(ec == asio::error::operation_aborted
-                                                     ? "closed"
-                                                     : "write failed: " + ec.message());
-                          if (self->queue_.empty() && self->finishing_)
-                              return self->close(self->finish_reason_);
-                          self->write_queued();
-                      });
+    buffers_.front() += sent;
+    asio::async_write(
+        socket_, buffers_,
+        [self = shared_from_this()](boost::system::error_code write_ec, std::size_t n) {
+            self->writing_ = false;
+            self->in_flight_.clear();
+            self->pending_bytes_ -= n;
+            self->bytes_sent_ += n;
+            if (write_ec) {
+                return self->close(write_ec == asio::error::operation_aborted
+                                       ? "closed"
+                                       : "write failed: " + write_ec.message());
+            }
+            if (self->queue_.empty() && self->finishing_) {
+                return self->close(self->finish_reason_);
+            }
+            self->write_queued();
+        });
+}
+
+void event_stream::close_later(std::string reason) {
+    finishing_ = true;
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this(), reason = std::move(reason)] { self->close(reason); });
 }
 
 void event_stream::watch_peer() {

@@ -130,18 +130,27 @@ void memory_broker::drain(std::size_t index) {
 }
 
 void memory_broker::deliver(std::size_t index, const std::vector<delivery>& work) {
-    const auto& local = shards_[index]->subscribers;
+    auto& sh = *shards_[index];
+    // Every subscriber that got something is flushed once, after the whole batch.
+    auto& touched = sh.touched;
+    touched.clear();
+    auto round = ++sh.rounds;
     for (const auto& d : work) {
         for (auto channel_id : d.channels) {
-            auto it = local.find(channel_id);
-            if (it == local.end()) continue;
+            auto it = sh.subscribers.find(channel_id);
+            if (it == sh.subscribers.end()) continue;
             for (auto* sub : it->second) {
                 if (sub->last_seq >= d.seq) continue;  // in its replay, or sent via another channel
+                if (sub->flush_round != round) {
+                    sub->flush_round = round;
+                    touched.push_back(sub->sink);
+                }
                 sub->last_seq = d.seq;
                 sub->sink->deliver(d.encoded);
             }
         }
     }
+    for (auto* sink : touched) sink->flush();
 }
 
 subscription_start memory_broker::subscribe(const std::vector<std::string>& channel_names,

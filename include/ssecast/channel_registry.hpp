@@ -35,6 +35,8 @@ struct subscription {
     // Stamp of the last publish that counted it, under the broker's lock: a subscriber of several
     // of an event's channels counts once in `delivered`.
     std::uint64_t counted_seq = 0;
+    // Shard thread only: the delivery round that last queued something for it (one flush each).
+    std::uint64_t flush_round = 0;
     std::vector<slot> slots;
 };
 

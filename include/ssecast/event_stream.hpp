@@ -28,19 +28,22 @@ class event_stream final : public subscriber, public std::enable_shared_from_thi
     void start(std::optional<std::string> last_event_id);
 
     void deliver(const frame& f) override;
+    void flush() override;
     void heartbeat();
     // Tells the client when to come back, then ends the stream once that has been sent.
     void finish(std::chrono::milliseconds retry, const char* reason);
 
   private:
     // Queues within the subscriber's byte limit; past it, disconnects the subscriber.
-    bool enqueue_bounded(const frame& f);
+    bool append_bounded(const frame& f);
     bool enqueue(const frame& f);
     // Queues without starting a write, to send several frames in one.
     void append(const frame& f);
     void write_queued();
     void watch_peer();
     void close(std::string reason);
+    // close() from the event loop, for callers that may be inside the broker's delivery loop.
+    void close_later(std::string reason);
 
     boost::asio::ip::tcp::socket socket_;
     worker& worker_;

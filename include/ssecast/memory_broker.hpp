@@ -69,6 +69,8 @@ class memory_broker final : public broker {
         bool drain_posted = false;
         // Touched only on the shard's thread: channel id -> its subscribers there.
         std::unordered_map<std::uint64_t, std::vector<subscription*>> subscribers;
+        std::vector<subscriber*> touched;  // scratch space of deliver(), kept to reuse its memory
+        std::uint64_t rounds = 0;          // deliver() calls so far
     };
     // On shard `index`'s thread: delivers everything queued for it.
     void drain(std::size_t index);

@@ -11,6 +11,8 @@ class subscriber {
     // lock held, so it must be quick and must not call back into the broker. A subscriber that
     // cannot take more (it is closing, or just overflowed its queue) drops the frame.
     virtual void deliver(const frame& f) = 0;
+    // Called after a run of deliver() calls: send what was queued.
+    virtual void flush() = 0;
 
   protected:
     ~subscriber() = default;

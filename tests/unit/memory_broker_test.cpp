@@ -28,10 +28,19 @@ std::string id(std::uint64_t seq) {
     return ssecast::to_string(ssecast::event_id{epoch, seq});
 }
 
-// A test sink: records every frame it is handed.
+// A test sink: records every frame it is handed, and how often it was told to flush.
 struct recorder : ssecast::subscriber {
     std::vector<frame> got;
-    void deliver(const frame& f) override { got.push_back(f); }
+    std::size_t flushes = 0;
+    std::size_t unflushed = 0;  // frames handed over since the last flush
+    void deliver(const frame& f) override {
+        got.push_back(f);
+        ++unflushed;
+    }
+    void flush() override {
+        ++flushes;
+        unflushed = 0;
+    }
 };
 
 memory_broker_options options(std::size_t history = 100) {
@@ -800,6 +809,24 @@ TEST(MemoryBrokerShards, ABatchIsOneHandoverPerShard) {
     ASSERT_TRUE(s.broker.publish({event({"a"}, "1"), event({"b"}, "2"), event({"a", "b"}, "3")}));
     EXPECT_EQ(s.loop0.poll(), 1u);
     EXPECT_EQ(datas(on0.got), strings({"1", "2", "3"}));
+    // One flush for the whole batch: the three events leave in one write.
+    EXPECT_EQ(on0.flushes, 1u);
+    EXPECT_EQ(on0.unflushed, 0u);
+}
+
+TEST(MemoryBrokerShards, EverySubscriberThatGotSomethingIsFlushed) {
+    sharded s;
+    recorder replayed, fresh;
+    ASSERT_TRUE(s.broker.subscribe({"a"}, std::nullopt, fresh, 0).accepted);
+    publish(s.broker, {"a"}, "1");
+    // Joins with event 1 in its replay while 1 is still in flight: it must still be flushed for 2.
+    ASSERT_TRUE(s.broker.subscribe({"a"}, id(0), replayed, 0).accepted);
+    publish(s.broker, {"a"}, "2");
+    s.loop0.poll();
+    EXPECT_EQ(datas(replayed.got), strings({"2"}));
+    EXPECT_EQ(replayed.unflushed, 0u);
+    EXPECT_EQ(replayed.flushes, 1u);
+    EXPECT_EQ(fresh.unflushed, 0u);
 }
 
 TEST(MemoryBrokerShards, EventInFlightToTheShardIsNotSentTwiceToANewReplayingSubscriber) {
