@@ -205,6 +205,20 @@ inline http_response publish(std::uint16_t port, const std::string& json,
     return request(port, "POST", "/notify", json, headers);
 }
 
+// Publishes with POST /notify, every request on one keep-alive connection.
+class publisher {
+  public:
+    explicit publisher(std::uint16_t port) : conn_(port) {}
+    http_response post(const std::string& body) {
+        conn_.send(
+            format_request("POST", "/notify", body, {{"Content-Type", "application/json"}}, true));
+        return conn_.read_response(10s);
+    }
+
+  private:
+    connection conn_;
+};
+
 // A subscriber: sends GET /events and reads the stream through the WHATWG parser.
 class sse_client {
   public:

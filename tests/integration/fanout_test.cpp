@@ -17,18 +17,7 @@ using json = nlohmann::json;
 
 namespace {
 
-class publisher {
-  public:
-    explicit publisher(std::uint16_t port) : conn_(port) {}
-    test::http_response post(const std::string& body) {
-        conn_.send(test::format_request("POST", "/notify", body,
-                                        {{"Content-Type", "application/json"}}, true));
-        return conn_.read_response(10s);
-    }
-
-  private:
-    test::connection conn_;
-};
+using test::publisher;
 
 // The test process and the daemon each hold one descriptor per subscriber.
 bool enough_descriptors(rlim_t needed, std::string& why) {

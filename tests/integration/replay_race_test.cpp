@@ -32,19 +32,7 @@ constexpr int kMaxRounds = 400;   // per client; rounds also end when the publis
 constexpr auto kRoundsFor = 40s;  // per client, all rounds together
 constexpr std::size_t kMaxPerRound = 30;
 
-// POSTs on one keep-alive connection.
-class publisher {
-  public:
-    explicit publisher(std::uint16_t port) : conn_(port) {}
-    test::http_response post(const std::string& body) {
-        conn_.send(test::format_request("POST", "/notify", body,
-                                        {{"Content-Type", "application/json"}}, true));
-        return conn_.read_response(10s);
-    }
-
-  private:
-    test::connection conn_;
-};
+using test::publisher;
 
 std::optional<std::uint64_t> seq_of(const std::string& id) {
     auto dash = id.find('-');

@@ -25,18 +25,7 @@ constexpr int kBatch = 4;
 constexpr int kBatchesAfterDisconnect = 5;
 constexpr std::size_t kPayload = 16 * 1024;
 
-class publisher {
-  public:
-    explicit publisher(std::uint16_t port) : conn_(port) {}
-    test::http_response post(const std::string& body) {
-        conn_.send(test::format_request("POST", "/notify", body,
-                                        {{"Content-Type", "application/json"}}, true));
-        return conn_.read_response(10s);
-    }
-
-  private:
-    test::connection conn_;
-};
+using test::publisher;
 
 std::uint16_t local_port(int fd) {
     sockaddr_in addr{};

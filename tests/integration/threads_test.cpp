@@ -22,13 +22,10 @@ TEST(Threads, SubscribersOnEveryLoopGetEveryEventInOrder) {
     // Two publishers at once, on their own connections (so on different loops).
     std::vector<std::string> ids[2];
     auto run_publisher = [&](int which) {
-        test::connection c(s.port());
+        test::publisher p(s.port());
         for (int i = 0; i < 200; ++i) {
-            auto body =
-                json{{"channel", which == 0 ? "t" : "u"}, {"data", std::to_string(which)}}.dump();
-            c.send(test::format_request("POST", "/notify", body,
-                                        {{"Content-Type", "application/json"}}, true));
-            auto res = c.read_response();
+            auto res = p.post(
+                json{{"channel", which == 0 ? "t" : "u"}, {"data", std::to_string(which)}}.dump());
             ASSERT_EQ(res.status, 200);
             EXPECT_EQ(json::parse(res.body)["delivered"], 64);
             ids[which].push_back(json::parse(res.body)["id"]);
@@ -67,12 +64,10 @@ TEST(Threads, SubscribersOnEveryLoopGetEveryEventInOrder) {
 
 TEST(Threads, ReplayAcrossLoopsHasNoGapAndNoDuplicate) {
     test::server s({"--threads", "3", "--history", "10000"});
-    test::connection publisher(s.port());
+    test::publisher publisher(s.port());
     std::vector<std::string> ids;
     auto publish_one = [&] {
-        publisher.send(test::format_request("POST", "/notify", R"({"channel":"r","data":"x"})",
-                                            {{"Content-Type", "application/json"}}, true));
-        auto res = publisher.read_response();
+        auto res = publisher.post(R"({"channel":"r","data":"x"})");
         ASSERT_EQ(res.status, 200);
         ids.push_back(json::parse(res.body)["id"]);
     };
@@ -97,15 +92,12 @@ TEST(Threads, ReplayAcrossLoopsHasNoGapAndNoDuplicate) {
 // the stream and the publisher are on.
 TEST(Threads, EventPublishedRightAfterTheStreamOpensIsDelivered) {
     test::server s({"--threads", "4"});
-    test::connection publisher(s.port());
+    test::publisher publisher(s.port());
     for (int round = 0; round < 100; ++round) {
         auto channel = "open-" + std::to_string(round);
         test::sse_client sub(s.port(), "/events?channel=" + channel);
         ASSERT_EQ(sub.status(), 200);
-        publisher.send(test::format_request("POST", "/notify",
-                                            json{{"channel", channel}, {"data", "now"}}.dump(),
-                                            {{"Content-Type", "application/json"}}, true));
-        auto res = publisher.read_response();
+        auto res = publisher.post(json{{"channel", channel}, {"data", "now"}}.dump());
         ASSERT_EQ(res.status, 200);
         EXPECT_EQ(json::parse(res.body)["delivered"], 1) << "round " << round;
         ASSERT_TRUE(sub.wait_events(1, 5s)) << "round " << round;
