@@ -3,9 +3,11 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <span>
 
 #include "ssecast/broker.hpp"
 #include "ssecast/hub.hpp"
@@ -142,10 +144,13 @@ void event_stream::write_queued() {
     if (writing_ || queue_.empty() || closed_) return;
     // Most of the time the socket has room: everything queued goes out in one non-blocking
     // gathered send right here, with no asynchronous operation and no completion handler.
-    buffers_.clear();
-    for (const auto& f : queue_) buffers_.emplace_back(f->data(), f->size());
+    // The iovecs live on the stack: an idle stream keeps no buffer list. One send takes at most
+    // 64 frames (Asio's limit too); the rest follows.
+    std::array<asio::const_buffer, 64> iov;
+    auto count = std::min(queue_.size(), iov.size());
+    for (std::size_t i = 0; i < count; ++i) iov[i] = asio::buffer(*queue_[i]);
     boost::system::error_code ec;
-    auto sent = socket_.write_some(buffers_, ec);
+    auto sent = socket_.write_some(std::span(iov.data(), count), ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
         // May run inside the broker's delivery loop: close from the event loop instead.
         return close_later("write failed: " + ec.message());
