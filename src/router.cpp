@@ -108,14 +108,31 @@ reply publish(const request& req, const request_context& ctx) {
 
 reply health(const request& req, const request_context& ctx) {
     auto stats = ctx.owner.store().stats();
+    auto& c = ctx.owner.counters();
     auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.owner.uptime());
+    // Every limit's effect is counted here until /metrics exists.
+    json counters = {
+        {"connections_accepted", c.connections_accepted.load()},
+        {"connections_refused", c.connections_refused.load()},
+        {"requests_rejected", c.requests_rejected.load()},
+        {"streams_started", c.streams_started.load()},
+        {"slow_consumer_disconnects", c.slow_consumer_disconnects.load()},
+        {"events_published", stats.published},
+        {"deliveries", stats.deliveries},
+        {"events_replayed", stats.replayed},
+        {"resyncs", stats.resyncs},
+        {"events_expired", stats.evicted},
+        {"channels_dropped", stats.channels_dropped},
+        {"channel_limit_hits", stats.channel_limit_hits},
+    };
     return json_reply(http::status::ok,
                       json{{"status", ctx.owner.shutting_down() ? "stopping" : "ok"},
                            {"version", version},
                            {"uptime_seconds", static_cast<double>(uptime.count()) / 1000.0},
                            {"connections", ctx.owner.connections()},
                            {"subscribers", ctx.owner.streams()},
-                           {"channels", stats.channels}},
+                           {"channels", stats.channels},
+                           {"counters", counters}},
                       req);
 }
 

@@ -211,6 +211,9 @@ TEST_F(PublishApi, HealthAndChannels) {
     EXPECT_TRUE(h["uptime_seconds"].is_number());
     EXPECT_GE(h["connections"].get<int>(), 2);  // the stream and this request
     EXPECT_EQ(h["channels"], 1);
+    EXPECT_EQ(h["counters"]["events_published"], 1);
+    EXPECT_EQ(h["counters"]["deliveries"], 1);
+    EXPECT_GE(h["counters"]["streams_started"], 1);
 
     auto list = json::parse(test::request(port(), "GET", "/channels").body);
     ASSERT_EQ(list["channels"].size(), 1u);

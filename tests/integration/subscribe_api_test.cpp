@@ -159,6 +159,8 @@ TEST(SubscribeApi, ChannelLimitAnswersRetryNotAnError) {
     publish_id(s.port(), "two", "x");
     auto res = test::publish(s.port(), R"({"channel":"three","data":"x"})");
     EXPECT_EQ(res.status, 503);
+    auto health = json::parse(test::request(s.port(), "GET", "/healthz").body);
+    EXPECT_EQ(health["counters"]["channel_limit_hits"], 1);
     EXPECT_NE(json::parse(res.body)["error"].get<std::string>().find("channel limit"),
               std::string::npos);
 
