@@ -46,7 +46,6 @@ class hub {
     }
     std::size_t connections() const { return connections_.load(std::memory_order_relaxed); }
     std::size_t streams() const { return streams_.load(std::memory_order_relaxed); }
-    std::size_t threads() const { return workers_.size(); }
 
     // The worker that gets the next connection (round robin), and handing it over.
     worker& next_worker();

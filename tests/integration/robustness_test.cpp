@@ -80,6 +80,19 @@ class Robustness : public ::testing::Test {
     std::uint16_t port() const { return server_->port(); }
     test::server& server() { return *server_; }
 
+    // Every other connection is gone: the /healthz request that asks is the only one left.
+    void expect_no_other_connections(std::chrono::milliseconds timeout) {
+        std::string last;
+        EXPECT_TRUE(test::eventually(
+            [&] {
+                auto health = test::request(port(), "GET", "/healthz");
+                last = health.body;
+                return health.status == 200 && json::parse(health.body).at("connections") == 1;
+            },
+            timeout))
+            << last;
+    }
+
     // The daemon answers /healthz and delivers a published event to a new subscriber.
     void expect_alive(const std::string& after) {
         SCOPED_TRACE("daemon alive after: " + after);
@@ -179,15 +192,7 @@ TEST_F(Robustness, RandomGarbageOnManyConnections) {
     }
     EXPECT_GT(answered, kConnections / 4) << "the daemon answered too few garbage requests";
     // Nothing lingers: every garbage connection is gone (only this /healthz request remains).
-    std::string last;
-    EXPECT_TRUE(test::eventually(
-        [&] {
-            auto health = test::request(port(), "GET", "/healthz");
-            last = health.body;
-            return health.status == 200 && json::parse(health.body).at("connections") == 1;
-        },
-        15s))
-        << last;
+    expect_no_other_connections(15s);
 }
 
 TEST_F(Robustness, HugeRequestLine) {
@@ -368,15 +373,7 @@ TEST_F(Robustness, ManyIdleAndHalfClosedConnections) {
         }
     }
     EXPECT_EQ(still_open, 0) << "connections the daemon never closed";
-    std::string last;
-    EXPECT_TRUE(test::eventually(
-        [&] {
-            auto health = test::request(port(), "GET", "/healthz");
-            last = health.body;
-            return health.status == 200 && json::parse(health.body).at("connections") == 1;
-        },
-        10s))
-        << last;
+    expect_no_other_connections(10s);
 }
 
 TEST_F(Robustness, PipelinedRequestsAreAnsweredInOrder) {
