@@ -89,11 +89,15 @@ void event_stream::deliver(const frame& f) {
 }
 
 void event_stream::flush() {
+    worker_.sends().schedule(*this);
+}
+
+void event_stream::send_now() {
     write_queued();
 }
 
 void event_stream::heartbeat() {
-    if (append_bounded(heartbeat_frame())) write_queued();
+    if (append_bounded(heartbeat_frame())) worker_.sends().schedule(*this);
 }
 
 bool event_stream::append_bounded(const frame& f) {

@@ -54,6 +54,7 @@ void worker::add(event_stream& stream) {
 }
 
 void worker::remove(event_stream& stream) {
+    sends_.cancel(stream);
     streams_.erase(&stream);
     hub_.connection_closed(true);
 }

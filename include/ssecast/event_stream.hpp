@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ssecast/send_scheduler.hpp"
 #include "ssecast/sse_frame.hpp"
 #include "ssecast/subscriber.hpp"
 
@@ -17,8 +18,10 @@ class hub;
 class worker;
 
 // One open GET /events response: the subscriber side of the broker. Queues shared frames and
-// writes everything queued in one gathered write whenever the socket is free.
-class event_stream final : public subscriber, public std::enable_shared_from_this<event_stream> {
+// writes everything queued in one gathered write when its worker's send scheduler gets to it.
+class event_stream final : public subscriber,
+                           public sendable,
+                           public std::enable_shared_from_this<event_stream> {
   public:
     event_stream(boost::asio::ip::tcp::socket socket, worker& owner,
                  std::vector<std::string> channels, boost::asio::ip::tcp::endpoint peer);
@@ -29,6 +32,7 @@ class event_stream final : public subscriber, public std::enable_shared_from_thi
 
     void deliver(const frame& f) override;
     void flush() override;
+    void send_now() override;
     void heartbeat();
     // Tells the client when to come back, then ends the stream once that has been sent.
     void finish(std::chrono::milliseconds retry, const char* reason);

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <unordered_set>
 
+#include "ssecast/send_scheduler.hpp"
+
 namespace ssecast {
 
 class event_stream;
@@ -13,7 +15,7 @@ class http_session;
 class hub;
 
 // One event loop on one thread, and the connections it owns: their sessions, their streams (the
-// broker's shard `index()`), and one heartbeat timer for all of them.
+// broker's shard `index()`), the scheduler of their sends, and one heartbeat timer for all of them.
 class worker {
   public:
     worker(hub& owner, std::size_t index);
@@ -22,6 +24,7 @@ class worker {
     boost::asio::io_context& io() { return io_; }
     std::size_t index() const { return index_; }
     hub& owner() { return hub_; }
+    send_scheduler& sends() { return sends_; }
 
     // On this worker's thread.
     void accept(boost::asio::ip::tcp::socket socket, bool over_capacity);
@@ -40,6 +43,8 @@ class worker {
     std::size_t index_;
     std::unordered_set<http_session*> sessions_;
     std::unordered_set<event_stream*> streams_;
+    // Before io_, which it only keeps a reference to: streams destroyed with io_ cancel here.
+    send_scheduler sends_{io_};
     // After the sets: connections still pending when the loop stops are destroyed with io_ and
     // deregister from the sets as they go.
     boost::asio::io_context io_{1};
