@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/beast/core/bind_handler.hpp>
+#include <boost/asio/write.hpp>
 
 #include "ssecast/event_stream.hpp"
 #include "ssecast/hub.hpp"
@@ -26,6 +26,8 @@ http_session::http_session(asio::ip::tcp::socket socket, worker& owner, bool ove
       over_capacity_(over_capacity) {
     boost::system::error_code ec;
     peer_ = stream_.socket().remote_endpoint(ec);
+    // Answers are written synchronously when the socket has room (see send()).
+    stream_.socket().non_blocking(true, ec);
     worker_.add(*this);
 }
 
@@ -98,18 +100,31 @@ void http_session::send(reply r, const std::string& method, const std::string& t
         ++hub_.counters().requests_rejected;
         spdlog::warn("rejected peer={} method={} path={} status={} reason={}",
                      peer_.address().to_string(), method, target.substr(0, 256),
-                     r.message.result_int(), r.rejection);
+                     static_cast<unsigned>(r.status), r.rejection);
     }
-    if (hub_.shutting_down()) r.message.keep_alive(false);
-    auto message = std::make_shared<response>(std::move(r.message));
+    if (hub_.shutting_down()) r.keep_alive = false;
+    keep_alive_ = r.keep_alive;
+    out_.clear();
+    append_wire(r, out_);
+    // Mostly the socket has room: the answer goes out at once, with no asynchronous operation.
+    beast::error_code ec;
+    auto sent = stream_.socket().write_some(asio::buffer(out_), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
+    if (sent == out_.size()) return answered();
     stream_.expires_after(hub_.settings().request_timeout);
-    http::async_write(stream_, *message,
-                      [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
-                          if (ec) return self->close();
-                          if (self->malformed_) return self->linger();
-                          if (!message->keep_alive()) return self->close();
-                          self->read_request();
+    asio::async_write(stream_, asio::buffer(out_.data() + sent, out_.size() - sent),
+                      [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+                          if (write_ec) return self->close();
+                          self->answered();
                       });
+}
+
+void http_session::answered() {
+    // A keep-alive connection keeps its answer buffer for the next one, unless it was a big one.
+    if (out_.capacity() > 64 * 1024) std::string().swap(out_);
+    if (malformed_) return linger();
+    if (!keep_alive_) return close();
+    read_request();
 }
 
 void http_session::shutdown() {

@@ -16,15 +16,26 @@ namespace {
 
 using json = nlohmann::json;
 
+reply json_reply(http::status status, std::string body, const request& req) {
+    reply r;
+    r.status = status;
+    r.version = req.version();
+    r.keep_alive = req.keep_alive();
+    r.body = std::move(body);
+    return r;
+}
+
 reply json_reply(http::status status, const json& body, const request& req) {
-    response res{status, req.version()};
-    res.set(http::field::server, "ssecast");
-    res.set(http::field::content_type, "application/json");
-    res.set(http::field::cache_control, "no-store");
-    res.body() = body.dump() + "\n";
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    return {std::move(res), {}};
+    return json_reply(status, body.dump() + "\n", req);
+}
+
+// The publish answer is the hot path: ids are digits and a dash, no JSON encoder needed.
+void append_receipt(const publish_receipt& r, std::string& out) {
+    out += R"({"delivered":)";
+    out += std::to_string(r.delivered);
+    out += R"(,"id":")";
+    out += r.id;
+    out += R"("})";
 }
 
 bool has_forwarding_header(const request& req) {
@@ -95,15 +106,19 @@ reply publish(const request& req, const request_context& ctx) {
                            "channel limit reached (--max-channels); nothing was published",
                            req.version(), req.keep_alive());
     }
-    auto to_json = [](const publish_receipt& r) {
-        return json{{"id", r.id}, {"delivered", r.delivered}};
-    };
+    std::string body;
     if (batch.is_array) {
-        json all = json::array();
-        for (const auto& r : *receipts) all.push_back(to_json(r));
-        return json_reply(http::status::ok, all, req);
+        body += '[';
+        for (const auto& r : *receipts) {
+            if (body.size() > 1) body += ',';
+            append_receipt(r, body);
+        }
+        body += ']';
+    } else {
+        append_receipt(receipts->front(), body);
     }
-    return json_reply(http::status::ok, to_json(receipts->front()), req);
+    body += '\n';
+    return json_reply(http::status::ok, std::move(body), req);
 }
 
 reply health(const request& req, const request_context& ctx) {
@@ -151,29 +166,27 @@ reply list_channels(const request& req, const request_context& ctx) {
 
 reply error_reply(http::status status, std::string message, unsigned version, bool keep_alive,
                   const char* allow) {
-    response res{status, version};
-    res.set(http::field::server, "ssecast");
-    res.set(http::field::content_type, "application/json");
-    res.set(http::field::cache_control, "no-store");
-    if (allow != nullptr) res.set(http::field::allow, allow);
-    res.body() =
-        json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    return {std::move(res), std::move(message)};
+    reply r;
+    r.status = status;
+    r.version = version;
+    r.keep_alive = keep_alive;
+    if (allow != nullptr) r.extra_headers = std::string("Allow: ") + allow + "\r\n";
+    r.body = json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    r.rejection = std::move(message);
+    return r;
 }
 
 reply come_back_later(hub& owner, std::string reason, unsigned version) {
-    response res{http::status::ok, version};
-    res.set(http::field::server, "ssecast");
-    res.set(http::field::content_type, "text/event-stream; charset=utf-8");
-    res.set(http::field::cache_control, "no-cache, no-transform");
-    res.set("X-Accel-Buffering", "no");
-    res.body() = ": " + reason + "\nretry: " +
-                 std::to_string(jittered_retry(owner.settings().reconnect_delay).count()) + "\n\n";
-    res.keep_alive(false);
-    res.prepare_payload();
-    return {std::move(res), std::move(reason)};
+    reply r;
+    r.version = version;
+    r.keep_alive = false;
+    r.content_type = "text/event-stream; charset=utf-8";
+    r.cache_control = "no-cache, no-transform";
+    r.extra_headers = "X-Accel-Buffering: no\r\n";
+    r.body = ": " + reason + "\nretry: " +
+             std::to_string(jittered_retry(owner.settings().reconnect_delay).count()) + "\n\n";
+    r.rejection = std::move(reason);
+    return r;
 }
 
 std::variant<reply, stream_request> route(const request& req, const request_context& ctx) {

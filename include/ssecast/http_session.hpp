@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "ssecast/router.hpp"
 
@@ -29,6 +30,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     void read_request();
     void on_read(boost::beast::error_code ec);
     void send(reply r, const std::string& method, const std::string& target);
+    // The answer is out: next request, close, or linger.
+    void answered();
     void linger();
     void discard_input();
     void close();
@@ -41,6 +44,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     boost::asio::ip::tcp::endpoint peer_;
     bool over_capacity_;
     bool reading_ = false;
+    std::string out_;  // the answer being written
+    bool keep_alive_ = true;
     bool malformed_ = false;  // the last request could not be parsed: refuse it, then close
 };
 

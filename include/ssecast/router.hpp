@@ -7,19 +7,14 @@
 #include <variant>
 #include <vector>
 
+#include "ssecast/reply.hpp"
+
 namespace ssecast {
 
 class hub;
 
 namespace http = boost::beast::http;
 using request = http::request<http::string_body>;
-using response = http::response<http::string_body>;
-
-// A plain answer, with the reason it was refused (empty when it was not), for the log.
-struct reply {
-    response message;
-    std::string rejection;
-};
 
 // GET /events with valid parameters: the session turns into an event stream.
 struct stream_request {
