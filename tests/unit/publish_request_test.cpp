@@ -151,6 +151,23 @@ TEST(PublishRequest, NestedObjectDataRoundTrips) {
     EXPECT_EQ(json::parse(data), payload);
 }
 
+TEST(PublishRequest, NonStringDataKeepsThePublishersOrderAndNumbers) {
+    // Written back as it came (only the whitespace goes): members are not sorted, numbers are not
+    // reformatted, and escapes in keys and strings stay escapes.
+    EXPECT_EQ(accepted(R"({"data": {"b": 1, "a": [1.0, 1e5, -0.25E-3, 18446744073709551615]}})")
+                  .events.at(0)
+                  .data,
+              R"({"b":1,"a":[1.0,1e5,-0.25E-3,18446744073709551615]})");
+    EXPECT_EQ(accepted(R"({"data": {"k\"\n": ["\u0001\t/"]}})").events.at(0).data,
+              R"({"k\"\n":["\u0001\t/"]})");
+}
+
+TEST(PublishRequest, AFieldGivenTwiceIsRefused) {
+    EXPECT_REFUSED(R"({"data":"x","data":"y"})", "field \"data\" is given twice");
+    EXPECT_REFUSED(R"({"channel":"a","data":"x","channel":"b"})",
+                   "field \"channel\" is given twice");
+}
+
 TEST(PublishRequest, RetryBounds) {
     EXPECT_EQ(accepted(event_body({{"retry", 0}})).events.at(0).retry_ms, 0u);
     EXPECT_EQ(accepted(event_body({{"retry", 86'400'000}})).events.at(0).retry_ms, 86'400'000u);
@@ -347,11 +364,14 @@ TEST(PublishRequest, NestingIsLimitedTo64Levels) {
     auto nested = [](std::size_t depth) {
         return "{\"data\":" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
     };
-    EXPECT_TRUE(std::holds_alternative<ssecast::publish_batch>(ssecast::parse_publish_request(nested(64))));
+    EXPECT_TRUE(
+        std::holds_alternative<ssecast::publish_batch>(ssecast::parse_publish_request(nested(64))));
     auto refused = ssecast::parse_publish_request(nested(65));
     ASSERT_TRUE(std::holds_alternative<ssecast::invalid_request>(refused));
-    EXPECT_NE(std::get<ssecast::invalid_request>(refused).error.find("nested deeper than 64"), std::string::npos);
+    EXPECT_NE(std::get<ssecast::invalid_request>(refused).error.find("nested deeper than 64"),
+              std::string::npos);
     // Brackets inside strings are text, not nesting.
     auto text = "{\"data\":\"" + std::string(1000, '[') + "\"}";
-    EXPECT_TRUE(std::holds_alternative<ssecast::publish_batch>(ssecast::parse_publish_request(text)));
+    EXPECT_TRUE(
+        std::holds_alternative<ssecast::publish_batch>(ssecast::parse_publish_request(text)));
 }
