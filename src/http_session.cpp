@@ -20,14 +20,14 @@ constexpr std::size_t max_header_bytes = 16 * 1024;
 }  // namespace
 
 http_session::http_session(asio::ip::tcp::socket socket, worker& owner, bool over_capacity)
-    : stream_(std::move(socket)),
+    : socket_(std::move(socket)),
       worker_(owner),
       hub_(owner.owner()),
       over_capacity_(over_capacity) {
     boost::system::error_code ec;
-    peer_ = stream_.socket().remote_endpoint(ec);
+    peer_ = socket_.remote_endpoint(ec);
     // Answers are written synchronously when the socket has room (see send()).
-    stream_.socket().non_blocking(true, ec);
+    socket_.non_blocking(true, ec);
     worker_.add(*this);
 }
 
@@ -40,10 +40,10 @@ void http_session::read_request() {
     parser_.emplace();
     parser_->body_limit(hub_.settings().max_body);
     parser_->header_limit(max_header_bytes);
-    stream_.expires_after(hub_.settings().request_timeout);
+    expires_after(hub_.settings().request_timeout);
     reading_ = true;
     http::async_read(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
@@ -85,8 +85,8 @@ void http_session::on_read(beast::error_code ec) {
     request_context ctx{hub_, peer_.address(), over_capacity_};
     auto routed = route(req, ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
-        stream_.expires_never();
-        auto next = std::make_shared<event_stream>(stream_.release_socket(), worker_,
+        deadline_ = clock::time_point::max();
+        auto next = std::make_shared<event_stream>(std::move(socket_), worker_,
                                                    std::move(stream->channels), peer_);
         next->start(std::move(stream->last_event_id));
         return;
@@ -108,11 +108,11 @@ void http_session::send(reply r, const std::string& method, const std::string& t
     append_wire(r, out_);
     // Mostly the socket has room: the answer goes out at once, with no asynchronous operation.
     beast::error_code ec;
-    auto sent = stream_.socket().write_some(asio::buffer(out_), ec);
+    auto sent = socket_.write_some(asio::buffer(out_), ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
     if (sent == out_.size()) return answered();
-    stream_.expires_after(hub_.settings().request_timeout);
-    asio::async_write(stream_, asio::buffer(out_.data() + sent, out_.size() - sent),
+    expires_after(hub_.settings().request_timeout);
+    asio::async_write(socket_, asio::buffer(out_.data() + sent, out_.size() - sent),
                       [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
                           if (write_ec) return self->close();
                           self->answered();
@@ -127,10 +127,25 @@ void http_session::answered() {
     read_request();
 }
 
+void http_session::expires_after(std::chrono::milliseconds timeout) {
+    deadline_ = clock::now() + timeout;
+}
+
+void http_session::check_deadline(clock::time_point now) {
+    // Cancelling the pending read or write makes it finish with an error, which closes the session.
+    if (now < deadline_) return;
+    deadline_ = clock::time_point::max();
+    beast::error_code ignored;
+    socket_.cancel(ignored);
+}
+
 void http_session::shutdown() {
     // Waiting for a next request that would be refused anyway: close now. A response being written
     // is finished first (send() stops keep-alive once shutting down).
-    if (reading_ && parser_ && !parser_->is_header_done()) stream_.cancel();
+    if (reading_ && parser_ && !parser_->is_header_done()) {
+        beast::error_code ignored;
+        socket_.cancel(ignored);
+    }
 }
 
 void http_session::linger() {
@@ -138,14 +153,14 @@ void http_session::linger() {
     // the connection and could destroy our answer before it reads it. Read and discard for a
     // moment after our side is done, as Nginx's lingering close does.
     beast::error_code ignored;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    expires_after(std::chrono::seconds(2));
     discard_input();
 }
 
 void http_session::discard_input() {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(4096),
+    socket_.async_read_some(buffer_.prepare(4096),
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                 if (ec) return self->close();
                                 self->discard_input();
@@ -154,8 +169,8 @@ void http_session::discard_input() {
 
 void http_session::close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket_.close(ignored);
 }
 
 }  // namespace ssecast

@@ -109,7 +109,7 @@ int hub::run() {
     });
     listener_->start();
     schedule_maintenance();
-    for (auto& w : workers_) w->start_heartbeat();
+    for (auto& w : workers_) w->start_timers();
 
     // Worker 0 runs on this thread, the others on their own.
     std::vector<std::thread> threads;

@@ -15,8 +15,22 @@ void worker::accept(boost::asio::ip::tcp::socket socket, bool over_capacity) {
     std::make_shared<http_session>(std::move(socket), *this, over_capacity)->run();
 }
 
-void worker::start_heartbeat() {
+void worker::start_timers() {
     schedule_heartbeat();
+    schedule_sweep();
+}
+
+void worker::schedule_sweep() {
+    // Fine enough for --request-timeout (1 s at least), and one timer for all the sessions.
+    sweep_timer_.expires_after(std::chrono::milliseconds(250));
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        auto now = http_session::clock::now();
+        for (auto* session : sessions_) session->check_deadline(now);
+        // While shutting down, answers being written keep their deadline until the last is gone.
+        if (hub_.shutting_down() && sessions_.empty()) return;
+        schedule_sweep();
+    });
 }
 
 void worker::schedule_heartbeat() {

@@ -2,8 +2,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,7 +22,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
     http_session(boost::asio::ip::tcp::socket socket, worker& owner, bool over_capacity);
     ~http_session();
 
+    using clock = std::chrono::steady_clock;
+
     void run() { read_request(); }
+    // Called by the worker's sweep: a request (or answer) that has run past its time is dropped.
+    void check_deadline(clock::time_point now);
     // Shutdown: finish the answer being written, then close instead of waiting for another request.
     void shutdown();
 
@@ -35,8 +39,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
     void linger();
     void discard_input();
     void close();
+    // The read or write being started must be done within `timeout` (see check_deadline).
+    void expires_after(std::chrono::milliseconds timeout);
 
-    boost::beast::tcp_stream stream_;
+    boost::asio::ip::tcp::socket socket_;
+    // One deadline per session, checked by the worker's sweep: no timer operation per request.
+    clock::time_point deadline_ = clock::time_point::max();
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     worker& worker_;

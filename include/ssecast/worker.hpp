@@ -15,7 +15,8 @@ class http_session;
 class hub;
 
 // One event loop on one thread, and the connections it owns: their sessions, their streams (the
-// broker's shard `index()`), the scheduler of their sends, and one heartbeat timer for all of them.
+// broker's shard `index()`), the scheduler of their sends, one heartbeat timer for all the streams
+// and one timer that checks the request deadlines of all the sessions.
 class worker {
   public:
     worker(hub& owner, std::size_t index);
@@ -28,7 +29,8 @@ class worker {
 
     // On this worker's thread.
     void accept(boost::asio::ip::tcp::socket socket, bool over_capacity);
-    void start_heartbeat();
+    // The heartbeat and the sweep of request deadlines.
+    void start_timers();
     void begin_shutdown();
 
     void add(http_session& session);
@@ -38,6 +40,7 @@ class worker {
 
   private:
     void schedule_heartbeat();
+    void schedule_sweep();
 
     hub& hub_;
     std::size_t index_;
@@ -49,6 +52,7 @@ class worker {
     // deregister from the sets as they go.
     boost::asio::io_context io_{1};
     boost::asio::steady_timer heartbeat_timer_{io_};
+    boost::asio::steady_timer sweep_timer_{io_};  // request deadlines of the sessions
 };
 
 }  // namespace ssecast
