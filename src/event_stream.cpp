@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <span>
@@ -31,6 +32,23 @@ const frame& response_header() {
         "\r\n");
     return header;
 }
+
+// Allocates exactly what is asked. Asio's default allocator reuses a per-thread cached block when
+// it is large enough: the wait every idle stream keeps pending would then sit in a block recycled
+// from a bigger operation (the HTTP read, several hundred bytes) for the life of the stream.
+template <typename T>
+struct exact_allocator {
+    using value_type = T;
+    exact_allocator() = default;
+    template <typename U>
+    exact_allocator(const exact_allocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+    template <typename U>
+    bool operator==(const exact_allocator<U>&) const noexcept {
+        return true;
+    }
+};
 
 }  // namespace
 
@@ -204,20 +222,23 @@ void event_stream::close_later(std::string reason) {
 void event_stream::watch_peer() {
     // A client never sends anything after its request; readable means it closed (or sent junk,
     // which is read and dropped). This notices a departed client at once, not at the next write.
-    socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](
-                                                         boost::system::error_code ec) {
-        if (ec || self->closed_) return;
-        std::array<char, 256> sink;
-        boost::system::error_code read_ec;
-        self->socket_.non_blocking(true, read_ec);
-        auto n = self->socket_.read_some(asio::buffer(sink), read_ec);
-        if (read_ec == asio::error::would_block) return self->watch_peer();
-        if (read_ec || n == 0) {
-            return self->close(read_ec == asio::error::eof ? "client closed"
-                                                           : "read failed: " + read_ec.message());
-        }
-        self->watch_peer();
-    });
+    socket_.async_wait(
+        asio::socket_base::wait_read,
+        asio::bind_allocator(exact_allocator<void>(),
+                             [self = shared_from_this()](boost::system::error_code ec) {
+                                 if (ec || self->closed_) return;
+                                 std::array<char, 256> sink;
+                                 boost::system::error_code read_ec;
+                                 self->socket_.non_blocking(true, read_ec);
+                                 auto n = self->socket_.read_some(asio::buffer(sink), read_ec);
+                                 if (read_ec == asio::error::would_block) return self->watch_peer();
+                                 if (read_ec || n == 0) {
+                                     return self->close(read_ec == asio::error::eof
+                                                            ? "client closed"
+                                                            : "read failed: " + read_ec.message());
+                                 }
+                                 self->watch_peer();
+                             }));
 }
 
 void event_stream::close(std::string reason) {
