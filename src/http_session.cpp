@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "ssecast/event_stream.hpp"
@@ -40,18 +42,58 @@ void http_session::read_request() {
     parser_.emplace();
     parser_->body_limit(hub_.settings().max_body);
     parser_->header_limit(max_header_bytes);
+    parser_->eager(true);
     expires_after(hub_.settings().request_timeout);
     reading_ = true;
-    http::async_read(
-        socket_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    if (buffer_.size() == 0) return wait_readable();
+    // A pipelined request is already here: parse it from the loop, not from inside the answer to
+    // the previous one, so that a long pipeline does not recurse.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->parse_buffered(); });
+}
+
+// The read loop is ours rather than http::async_read: a wait for readability, then a
+// non-blocking read and the parser, with no composed operation per request.
+void http_session::wait_readable() {
+    socket_.async_wait(asio::socket_base::wait_read,
+                       [self = shared_from_this()](beast::error_code ec) {
+                           if (ec) return self->on_read(ec);
+                           self->read_available();
+                       });
+}
+
+void http_session::read_available() {
+    // Grow the buffer like Beast does: from 512 bytes, by what is free, 64 KiB at most per read.
+    auto room = std::clamp<std::size_t>(buffer_.capacity() - buffer_.size(), 512, 64 * 1024);
+    beast::error_code ec;
+    auto n = socket_.read_some(buffer_.prepare(room), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_readable();
+    if (ec == asio::error::eof) {
+        if (!parser_->got_some()) return on_read(http::error::end_of_stream);
+        parser_->put_eof(ec);
+        return on_read(ec ? ec : beast::error_code(http::error::partial_message));
+    }
+    if (ec) return on_read(ec);
+    buffer_.commit(n);
+    parse_buffered();
+}
+
+void http_session::parse_buffered() {
+    while (buffer_.size() > 0) {
+        beast::error_code ec;
+        auto used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec == http::error::need_more) break;
+        if (ec) return on_read(ec);
+        if (parser_->is_done()) return on_read({});
+        if (used == 0) break;
+    }
+    wait_readable();
 }
 
 void http_session::on_read(beast::error_code ec) {
     reading_ = false;
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec == beast::error::timeout || ec == asio::error::connection_reset ||
-        ec == asio::error::eof) {
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
         return close();
     }
     if (ec) {

@@ -32,6 +32,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   private:
     void read_request();
+    void wait_readable();
+    void read_available();
+    void parse_buffered();
     void on_read(boost::beast::error_code ec);
     void send(reply r, const std::string& method, const std::string& target);
     // The answer is out: next request, close, or linger.

@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "http_client.hpp"
@@ -374,6 +375,34 @@ TEST_F(Robustness, ManyIdleAndHalfClosedConnections) {
     }
     EXPECT_EQ(still_open, 0) << "connections the daemon never closed";
     expect_no_other_connections(10s);
+}
+
+TEST_F(Robustness, ALongPipelineIsAnsweredInFullAndInOrder) {
+    // Thousands of requests arrive in a few reads: each is answered from the buffer in turn.
+    start();
+    constexpr int kRequests = 3000;
+    std::string pipeline;
+    for (int i = 0; i < kRequests; ++i)
+        pipeline += post_request(json{{"channel", "long-pipe"}, {"data", i}}.dump());
+    test::connection c(port());
+    // Sent from a second thread while the answers are read here: neither side's buffers fill up.
+    bool sent = false;
+    std::thread writer([&] { sent = send_all(c, pipeline); });
+    std::vector<std::string> ids;
+    for (int i = 0; i < kRequests; ++i) {
+        auto res = c.read_response(20s);
+        if (res.status != 200) {
+            ADD_FAILURE() << "answer " << i << ": " << res.status << " " << res.body;
+            break;
+        }
+        ids.push_back(json::parse(res.body).at("id").get<std::string>());
+    }
+    writer.join();
+    EXPECT_TRUE(sent);
+    ASSERT_EQ(ids.size(), static_cast<std::size_t>(kRequests));
+    auto seq = [](const std::string& id) { return std::stoull(id.substr(id.find('-') + 1)); };
+    for (int i = 1; i < kRequests; ++i) ASSERT_EQ(seq(ids[i]), seq(ids[i - 1]) + 1) << i;
+    expect_alive("after a long pipeline");
 }
 
 TEST_F(Robustness, PipelinedRequestsAreAnsweredInOrder) {
