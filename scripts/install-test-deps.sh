@@ -1,10 +1,27 @@
 #!/usr/bin/env bash
-# Installs the npm packages of the interop tests (tests/interop: the `eventsource` client) exactly
-# as pinned by tests/interop/package-lock.json, with `npm ci`.
-# Idempotent: when node_modules already matches package.json and package-lock.json, it does
-# nothing. Needs node >= 18 and npm (scripts/install-deps.sh installs them).
+# Installs what only the tests need: the servers they start (Debian's nginx-light, for the Nginx
+# recipe's end-to-end test) and the npm packages of the interop tests (tests/interop: the
+# `eventsource` client) exactly as pinned by tests/interop/package-lock.json, with `npm ci`.
+# Idempotent: packages already present are skipped, and when node_modules already matches
+# package.json and package-lock.json, npm is not run. Needs node >= 18 and npm
+# (scripts/install-deps.sh installs them).
 set -euo pipefail
-cd "$(dirname "$0")/../tests/interop"
+cd "$(dirname "$0")/.."
+
+apt_packages=(nginx-light)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  echo "install-test-deps: installing ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cd tests/interop
 
 for tool in node npm; do
     command -v "$tool" >/dev/null || { echo "install-test-deps: $tool not found: run scripts/install-deps.sh" >&2; exit 1; }

@@ -237,6 +237,8 @@ class sse_client {
         auto& b = conn_.buffer();
         head_ = b.substr(0, header_end);
         status_ = std::stoi(head_.substr(9, 3));
+        // A proxy (Nginx) may send the stream in chunked encoding, as browsers accept it.
+        chunked_ = has_header_line("Transfer-Encoding: chunked");
         b.erase(0, header_end + 4);
         absorb();
     }
@@ -289,16 +291,57 @@ class sse_client {
     void absorb() {
         auto& b = conn_.buffer();
         if (b.empty()) return;
-        raw_ += b;
-        parser_.feed(b);
+        std::string body;
+        if (chunked_) {
+            chunk_pending_ += b;
+            body = dechunk();
+        } else {
+            body = b;
+        }
         b.clear();
+        raw_ += body;
+        parser_.feed(body);
         for (auto& e : parser_.take_events()) events_.push_back(std::move(e));
+    }
+
+    // Takes the payload of the complete parts of chunk_pending_ (chunk sizes and CRLFs removed).
+    std::string dechunk() {
+        std::string out;
+        while (true) {
+            if (chunk_left_ > 0) {
+                auto n = std::min(chunk_left_, chunk_pending_.size());
+                if (n == 0) break;
+                out.append(chunk_pending_, 0, n);
+                chunk_pending_.erase(0, n);
+                chunk_left_ -= n;
+                if (chunk_left_ == 0) chunk_crlf_ = true;
+                continue;
+            }
+            if (chunk_crlf_) {
+                if (chunk_pending_.size() < 2) break;
+                if (chunk_pending_.compare(0, 2, "\r\n") != 0)
+                    throw std::runtime_error("bad chunked encoding: no CRLF after a chunk");
+                chunk_pending_.erase(0, 2);
+                chunk_crlf_ = false;
+            }
+            auto eol = chunk_pending_.find("\r\n");
+            if (eol == std::string::npos) break;
+            auto size = std::stoul(chunk_pending_.substr(0, eol), nullptr, 16);
+            chunk_pending_.erase(0, eol + 2);
+            if (size == 0) break;  // the last chunk: the stream ended
+            chunk_left_ = size;
+        }
+        return out;
     }
 
     connection conn_;
     std::string head_;
     int status_ = 0;
     std::string raw_;
+    bool chunked_ = false;
+    std::string chunk_pending_;   // chunked bytes not decoded yet
+    std::size_t chunk_left_ = 0;  // payload bytes still due in the current chunk
+    bool chunk_crlf_ = false;     // the CRLF that ends a chunk is due
     sse_test::parser parser_;
     std::vector<sse_test::event> events_;
 };
