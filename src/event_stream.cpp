@@ -121,6 +121,12 @@ void event_stream::heartbeat() {
 bool event_stream::append_bounded(const frame& f) {
     if (finishing_ || closed_) return false;
     if (pending_bytes_ + f->size() > queue_limit_) {
+        // What waits for the send scheduler is not the client's doing: send it now, and judge the
+        // client only by what its socket will not take.
+        write_queued();
+        if (finishing_ || closed_) return false;
+    }
+    if (pending_bytes_ + f->size() > queue_limit_) {
         // May run under the broker's lock: leave the broker alone and close from the event loop.
         finishing_ = true;
         ++hub_.counters().slow_consumer_disconnects;

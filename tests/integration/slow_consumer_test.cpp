@@ -227,3 +227,22 @@ TEST(SlowConsumer, NonReaderIsCutOffAndHealthySubscriberGetsEverything) {
     EXPECT_TRUE(stopped.exited);
     EXPECT_EQ(stopped.code, 0) << s.log();
 }
+
+TEST(SlowConsumer, ABatchLargerThanTheQueueLimitReachesAReadingSubscriber) {
+    // --max-queue bounds what a client has not taken, not what the daemon itself has yet to send:
+    // a batch of 16 KiB handed over at once to a subscriber allowed 4 KiB is sent as it is queued,
+    // and the subscriber, which reads, stays.
+    test::server s({"--max-queue", "4KiB", "--threads", "1"});
+    test::sse_client sub(s.port(), "/events?channel=big-batch");
+    ASSERT_EQ(sub.status(), 200);
+    json batch = json::array();
+    for (int i = 0; i < 16; ++i)
+        batch.push_back({{"channel", "big-batch"}, {"data", std::string(1024, 'a' + i)}});
+    auto res = test::publish(s.port(), batch.dump());
+    ASSERT_EQ(res.status, 200) << res.body;
+    ASSERT_TRUE(sub.wait_events(16, 10s)) << "got " << sub.events().size() << " of 16; log:\n"
+                                          << s.log();
+    for (int i = 0; i < 16; ++i)
+        EXPECT_EQ(sub.events()[static_cast<std::size_t>(i)].data, std::string(1024, 'a' + i));
+    EXPECT_EQ(s.log().find("slow consumer"), std::string::npos) << s.log();
+}
