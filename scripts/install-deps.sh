@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Installs everything ssecast needs to build, run and test, from Debian 12 packages and npm.
 # Idempotent: packages already present are skipped, so a second run takes a second.
+#   ./scripts/install-deps.sh               build, run and test
+#   ./scripts/install-deps.sh --build-only  only what building needs (the Dockerfile's build stage)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build_only=0
+[ "${1:-}" = --build-only ] && build_only=1
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev
-  curl ca-certificates python3 util-linux
+  help2man
 )
-# Node.js and npm run the interop tests; a machine may already have them from another source
-# (whose nodejs bundles npm), so only ask Debian for them when the commands are missing.
-command -v node >/dev/null || packages+=(nodejs)
-command -v npm >/dev/null || packages+=(npm)
+if ((!build_only)); then
+  packages+=(libgtest-dev libgmock-dev curl ca-certificates python3 util-linux)
+  # Node.js and npm run the interop tests; a machine may already have them from another source
+  # (whose nodejs bundles npm), so only ask Debian for them when the commands are missing.
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,11 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
-
-echo "run: building ssecast (Release) in build/"
-# Only the daemon is built here (the tests build in build-test/, see scripts/test.sh).
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSECAST_BUILD_TESTS=OFF >/dev/null
-cmake --build build -j2 --target ssecast
+./scripts/build.sh build
 
 echo "run: build/ssecast $*"
 exec build/ssecast "$@"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the .deb with cpack from a Release build directory and checks its metadata, contents,
+# conffiles and maintainer scripts, then runs the packaged binary and man page.
+#   tests/packaging/deb_test.sh RELEASE_BUILD_DIR
+set -euo pipefail
+release=$(cd "${1:?usage: deb_test.sh RELEASE_BUILD_DIR}" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'stop_daemon; rm -rf "$work"' EXIT
+fail() { echo "deb_test: FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/packaging/daemon.sh
+. "$(dirname "$0")/daemon.sh"
+
+(cd "$release" && cpack -G DEB -B "$work/out" >"$work/cpack.log" 2>&1) || fail "cpack -G DEB failed: $(cat "$work/cpack.log")"
+deb=$(ls "$work"/out/ssecast_*.deb 2>/dev/null | head -1)
+[ -f "$deb" ] || fail "no ssecast_*.deb produced"
+echo "deb_test: built $(basename "$deb")"
+
+field() { dpkg-deb -f "$deb" "$1"; }
+version=$(sed -n 's/^project(ssecast VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
+[ "$(field Package)" = ssecast ] || fail "Package is '$(field Package)'"
+[ "$(field Version)" = "$version" ] || fail "Version is '$(field Version)', CMakeLists.txt says $version"
+[ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture is '$(field Architecture)'"
+[ -n "$(field Maintainer)" ] && [ -n "$(field Description)" ] || fail "Maintainer or Description missing"
+depends=$(field Depends)
+echo "deb_test: Depends: $depends"
+depends_names=$(tr ',' '\n' <<<"$depends" | awk '{print $1}')
+# A dependency on PKG, or on a name PKG provides (libspdlog1.10 provides libspdlog1.10-fmt9).
+depends_on() { awk -v p="$1" '$0 == p || index($0, p "-") == 1 { found = 1 } END { exit !found }' <<<"$depends_names"; }
+# Every shared library the binary loads must come from a dependency (dpkg-shlibdeps), and the
+# maintainer scripts need deb-systemd-helper.
+for lib in $(ldd "$release/ssecast" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+  pkg=$( (dpkg-query -S "$lib" || dpkg-query -S "$(readlink -f "$lib")" || true) 2>/dev/null | cut -d: -f1 | head -1)
+  [ -n "$pkg" ] || fail "no package owns $lib"
+  depends_on "$pkg" || fail "Depends lacks $pkg (for $lib)"
+done
+depends_on init-system-helpers || fail "Depends lacks init-system-helpers"
+
+contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
+for path in ./usr/bin/ssecast ./etc/ssecast/ssecast.toml ./lib/systemd/system/ssecast.service \
+            ./lib/systemd/system/ssecast.socket ./usr/share/man/man1/ssecast.1.gz \
+            ./usr/share/doc/ssecast/README.md ./usr/share/doc/ssecast/nginx/ssecast.conf; do
+  grep -qx -- "$path" <<<"$contents" || fail "$path is not in the package"
+done
+grep -q '^./usr/local' <<<"$contents" && fail "files under /usr/local in a Debian package"
+
+dpkg-deb -e "$deb" "$work/control"
+grep -qx /etc/ssecast/ssecast.toml "$work/control/conffiles" || fail "the config file is not a conffile"
+for script in postinst prerm postrm; do
+  [ -x "$work/control/$script" ] || fail "$script missing or not executable"
+  sh -n "$work/control/$script" || fail "$script is not valid sh"
+done
+grep -q 'deb-systemd-helper enable ssecast.service' "$work/control/postinst" || fail "postinst does not enable the service"
+grep -q 'deb-systemd-invoke "$action" ssecast.service' "$work/control/postinst" || fail "postinst does not start the service"
+grep -q 'deb-systemd-invoke stop ssecast.service' "$work/control/prerm" || fail "prerm does not stop the service"
+
+dpkg-deb -x "$deb" "$work/root"
+"$work/root/usr/bin/ssecast" --version | grep -qx "ssecast $version" || fail "packaged binary --version"
+zcat "$work/root/usr/share/man/man1/ssecast.1.gz" | grep -q -- 'max\\-queue' || fail "the man page lacks the options"
+# The unit runs the binary and the config the package ships.
+exec_start=$(sed -n 's/^ExecStart=//p' "$work/root/lib/systemd/system/ssecast.service")
+[ -x "$work/root${exec_start%% *}" ] || fail "ExecStart ($exec_start) is not in the package"
+grep -q -- "--config /etc/ssecast/ssecast.toml" <<<"$exec_start" || fail "ExecStart does not use /etc/ssecast/ssecast.toml"
+# The packaged binary serves with the packaged configuration.
+start_daemon "$work/daemon.log" "$work/root/usr/bin/ssecast" --config "$work/root/etc/ssecast/ssecast.toml"
+curl -fsS "http://127.0.0.1:$PORT/healthz" | grep -q '"status":"ok"' || fail "/healthz of the packaged binary"
+stop_daemon
+echo "deb_test: ok"
