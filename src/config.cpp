@@ -64,6 +64,37 @@ std::optional<std::size_t> parse_size(const std::string& text) {
     return *n << shift;
 }
 
+std::optional<std::string> parse_origins(const std::string& text, std::vector<std::string>& out) {
+    out.clear();
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = std::min(text.find(',', start), text.size());
+        auto item = text.substr(start, end - start);
+        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        start = end + 1;
+        if (item.empty()) continue;
+        if (item == "*") {
+            out.push_back(item);
+            continue;
+        }
+        // An origin is exactly what browsers send in the Origin header: scheme, host, port.
+        auto scheme_end = item.find("://");
+        auto scheme = scheme_end == std::string::npos ? std::string() : item.substr(0, scheme_end);
+        auto host = scheme_end == std::string::npos ? std::string() : item.substr(scheme_end + 3);
+        bool host_ok = !host.empty() && host.find_first_of("/?#@ ") == std::string::npos;
+        if ((scheme != "http" && scheme != "https") || !host_ok) {
+            return "\"" + item +
+                   "\" is not an origin: expected scheme://host[:port] such as "
+                   "https://example.com, or *";
+        }
+        out.push_back(item);
+    }
+    if (out.size() > 1 && std::find(out.begin(), out.end(), "*") != out.end())
+        return std::string("\"*\" cannot be combined with other origins");
+    return std::nullopt;
+}
+
 std::string format_duration(milliseconds d) {
     auto ms = d.count();
     if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
@@ -117,6 +148,17 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
          "on SIGTERM, how long streams get to flush before the daemon exits, 100ms to 5m", "5s"},
         {"--log-level", "SSECAST_LOG_LEVEL", "trace, debug, info, warn, error, critical or off",
          "info"},
+        {"--max-stream-duration", "SSECAST_MAX_STREAM_DURATION",
+         "end each stream after this long (+0-10% jitter) so clients reconnect and rebalance, "
+         "0 (never) or 1s to 7d",
+         "0"},
+        {"--cors-origins", "SSECAST_CORS_ORIGINS",
+         "origins allowed to use the API from other sites: comma-separated scheme://host[:port], "
+         "or * for any; empty for none",
+         ""},
+        {"--cors-credentials", "SSECAST_CORS_CREDENTIALS",
+         "allow credentials (cookies) on cross-origin requests: true or false", "false"},
+        {"--demo-page", "SSECAST_DEMO_PAGE", "serve the demo page at GET /: true or false", "true"},
     };
     for (auto& spec : specs) {
         auto help = std::string(spec.help) + " (env " + spec.env + ")";
@@ -233,6 +275,31 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     cfg.reconnect_delay = duration("--reconnect-delay", 0ms, 1h);
     cfg.request_timeout = duration("--request-timeout", 1s, 1h);
     cfg.shutdown_timeout = duration("--shutdown-timeout", 100ms, 5min);
+
+    auto boolean = [&](std::string_view flag) -> bool {
+        const auto& v = value_of(flag);
+        if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
+        if (v == "false" || v == "no" || v == "off" || v == "0") return false;
+        errors << flag << " = \"" << v << "\": expected true or false\n";
+        return false;
+    };
+    auto stream_limit = duration("--max-stream-duration", 0ms, 24h * 7);
+    if (stream_limit.count() > 0 && stream_limit < 1s) {
+        errors << "--max-stream-duration = \"" << value_of("--max-stream-duration")
+               << "\": expected 0 (never) or a duration from 1s to 7d\n";
+    } else if (stream_limit.count() > 0) {
+        cfg.max_stream_duration = stream_limit;
+    }
+    if (auto problem = parse_origins(value_of("--cors-origins"), cfg.cors_origins)) {
+        errors << "--cors-origins = \"" << value_of("--cors-origins") << "\": " << *problem << "\n";
+    }
+    cfg.cors_credentials = boolean("--cors-credentials");
+    if (cfg.cors_credentials && cfg.cors_origins == std::vector<std::string>{"*"}) {
+        errors
+            << "--cors-credentials = true needs an explicit --cors-origins list: browsers refuse "
+               "credentials with \"*\"\n";
+    }
+    cfg.demo_page = boolean("--demo-page");
 
     auto level = spdlog::level::from_str(value_of("--log-level"));
     // from_str answers "off" for anything it does not know; only accept "off" when asked for.

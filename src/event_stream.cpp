@@ -21,16 +21,20 @@ namespace asio = boost::asio;
 
 namespace {
 
-const frame& response_header() {
-    static const frame header = std::make_shared<const std::string>(
-        "HTTP/1.1 200 OK\r\n"
-        "Server: ssecast\r\n"
-        "Content-Type: text/event-stream; charset=utf-8\r\n"
-        "Cache-Control: no-cache, no-transform\r\n"
-        "X-Accel-Buffering: no\r\n"
-        "Connection: close\r\n"
-        "\r\n");
-    return header;
+constexpr std::string_view header_lines =
+    "HTTP/1.1 200 OK\r\n"
+    "Server: ssecast\r\n"
+    "Content-Type: text/event-stream; charset=utf-8\r\n"
+    "Cache-Control: no-cache, no-transform\r\n"
+    "X-Accel-Buffering: no\r\n"
+    "Connection: close\r\n";
+
+// Shared by every stream that needs no header of its own.
+frame response_header(const std::string& extra_headers) {
+    static const frame plain =
+        std::make_shared<const std::string>(std::string(header_lines) + "\r\n");
+    if (extra_headers.empty()) return plain;
+    return std::make_shared<const std::string>(std::string(header_lines) + extra_headers + "\r\n");
 }
 
 // Allocates exactly what is asked. Asio's default allocator reuses a per-thread cached block when
@@ -64,6 +68,10 @@ event_stream::event_stream(asio::ip::tcp::socket socket, worker& owner,
     // Writes are tried synchronously first (see write_queued): they must never block.
     socket_.non_blocking(true, ignored);
     queue_limit_ = hub_.settings().max_queue;
+    if (auto limit = hub_.settings().max_stream_duration) {
+        // Up to 10% later, so that streams opened together do not all end together.
+        expires_ = opened_ + with_jitter(*limit, *limit / 10);
+    }
     worker_.add(*this);
 }
 
@@ -72,12 +80,13 @@ event_stream::~event_stream() {
     worker_.remove(*this);
 }
 
-void event_stream::start(std::optional<std::string> last_event_id) {
+void event_stream::start(std::optional<std::string> last_event_id,
+                         const std::string& extra_headers) {
     ++hub_.counters().streams_started;
     // Subscribe before a byte goes out: once the client sees the stream open it may publish, and
     // that event must reach it (live events are handed over later on this thread, after these).
     auto begin = hub_.store().subscribe(channels_, last_event_id, *this, worker_.index());
-    append(response_header());
+    append(response_header(extra_headers));
     // The first bytes of the body go out at once, so clients and proxies see the stream open.
     append(std::make_shared<const std::string>(
         ":ok\nretry: " + std::to_string(hub_.settings().reconnect_delay.count()) + "\n\n"));
@@ -98,6 +107,12 @@ void event_stream::start(std::optional<std::string> last_event_id) {
                   peer_.address().to_string(), fmt::join(channels_, ","),
                   last_event_id.value_or("-"), begin.replayed, begin.resync);
     watch_peer();
+}
+
+void event_stream::end_expired() {
+    // The client reconnects after the retry: with Last-Event-ID and misses nothing.
+    expires_ = std::chrono::steady_clock::time_point::max();
+    finish(jittered_retry(hub_.settings().reconnect_delay), "max stream duration");
 }
 
 void event_stream::deliver(const frame& f) {

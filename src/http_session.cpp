@@ -130,7 +130,7 @@ void http_session::on_read(beast::error_code ec) {
         deadline_ = clock::time_point::max();
         auto next = std::make_shared<event_stream>(std::move(socket_), worker_,
                                                    std::move(stream->channels), peer_);
-        next->start(std::move(stream->last_event_id));
+        next->start(std::move(stream->last_event_id), stream->extra_headers);
         return;
     }
     send(std::get<reply>(std::move(routed)), std::string(req.method_string()),

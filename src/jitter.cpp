@@ -6,12 +6,17 @@
 
 namespace ssecast {
 
-std::chrono::milliseconds jittered_retry(std::chrono::milliseconds base) {
+std::chrono::milliseconds with_jitter(std::chrono::milliseconds base,
+                                      std::chrono::milliseconds spread) {
     // One generator per thread: no lock, no shared state between event loops.
     thread_local std::minstd_rand random{std::random_device{}()};
+    std::uniform_int_distribution<std::int64_t> extra(0, spread.count());
+    return base + std::chrono::milliseconds(extra(random));
+}
+
+std::chrono::milliseconds jittered_retry(std::chrono::milliseconds base) {
     auto floor = std::max<std::chrono::milliseconds>(base, std::chrono::seconds(1));
-    std::uniform_int_distribution<std::int64_t> spread(0, floor.count());
-    return floor + std::chrono::milliseconds(spread(random));
+    return with_jitter(floor, floor);
 }
 
 }  // namespace ssecast

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ssecast/cors.hpp"
+#include "ssecast/demo_page.hpp"
 #include "ssecast/hub.hpp"
 #include "ssecast/jitter.hpp"
 #include "ssecast/publish_request.hpp"
@@ -189,7 +191,9 @@ reply come_back_later(hub& owner, std::string reason, unsigned version) {
     return r;
 }
 
-std::variant<reply, stream_request> route(const request& req, const request_context& ctx) {
+namespace {
+
+std::variant<reply, stream_request> route_request(const request& req, const request_context& ctx) {
     auto [path, query] = split_target(req.target());
     auto method = req.method();
     auto not_allowed = [&](const char* allow) {
@@ -227,8 +231,47 @@ std::variant<reply, stream_request> route(const request& req, const request_cont
         if (!trusted) return forbidden();
         return list_channels(req, ctx);
     }
+    if (path == "/" && ctx.owner.settings().demo_page) {
+        if (method != http::verb::get) return not_allowed("GET");
+        auto r = json_reply(http::status::ok, std::string(demo_page_html()), req);
+        r.content_type = "text/html; charset=utf-8";
+        r.cache_control = "no-cache";
+        return r;
+    }
     return error_reply(http::status::not_found, "no such endpoint: " + std::string(path),
                        req.version(), req.keep_alive());
+}
+
+}  // namespace
+
+std::variant<reply, stream_request> route(const request& req, const request_context& ctx) {
+    const auto& policy = ctx.owner.cross_origin();
+    auto origin = req[http::field::origin];
+    auto host = req[http::field::host];
+    auto refused = [&] {
+        return error_reply(
+            http::status::forbidden,
+            "origin " + std::string(origin.substr(0, 256)) + " is not allowed (--cors-origins)",
+            req.version(), req.keep_alive());
+    };
+    if (req.method() == http::verb::options &&
+        req.count(http::field::access_control_request_method) > 0) {
+        auto verdict = policy.preflight(origin, host);
+        if (!verdict.allowed) return refused();
+        auto r = json_reply(http::status::no_content, std::string(), req);
+        r.extra_headers = std::move(verdict.headers);
+        return r;
+    }
+    auto verdict = policy.check(origin, host);
+    if (!verdict.allowed) return refused();
+    auto routed = route_request(req, ctx);
+    // Errors carry the headers too, so that the page can read why it was refused.
+    if (auto* stream = std::get_if<stream_request>(&routed)) {
+        stream->extra_headers = std::move(verdict.headers);
+    } else {
+        std::get<reply>(routed).extra_headers += verdict.headers;
+    }
+    return routed;
 }
 
 }  // namespace ssecast

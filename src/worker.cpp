@@ -27,6 +27,14 @@ void worker::schedule_sweep() {
         if (ec) return;
         auto now = http_session::clock::now();
         for (auto* session : sessions_) session->check_deadline(now);
+        if (hub_.settings().max_stream_duration) {
+            // Collected first: ending a stream may close it, which removes it from the set.
+            std::vector<event_stream*> expired;
+            for (auto* stream : streams_) {
+                if (stream->expired(now)) expired.push_back(stream);
+            }
+            for (auto* stream : expired) stream->end_expired();
+        }
         // While shutting down, answers being written keep their deadline until the last is gone.
         if (hub_.shutting_down() && sessions_.empty()) return;
         schedule_sweep();

@@ -29,6 +29,14 @@ struct config {
     std::chrono::milliseconds reconnect_delay{3'000};
     std::chrono::milliseconds request_timeout{30'000};
     std::chrono::milliseconds shutdown_timeout{5'000};
+    // Streams are ended (with a retry:) after this long, give or take 10%: clients reconnect and
+    // spread over the instances. None: streams last as long as the client stays.
+    std::optional<std::chrono::milliseconds> max_stream_duration;
+    // Origins whose pages may use the API across origins: exact "scheme://host[:port]" values, or
+    // "*" for any. Empty: none (same-origin pages only).
+    std::vector<std::string> cors_origins;
+    bool cors_credentials = false;  // allow cookies/credentials on cross-origin requests
+    bool demo_page = true;          // GET / serves the built-in demo page
     spdlog::level::level_enum log_level = spdlog::level::info;
 };
 
@@ -51,5 +59,7 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
 // "65536", "64KiB", "64K", "1MiB", "1M", "1GiB" (K, KB, KiB are all 1024).
 std::optional<std::size_t> parse_size(const std::string& text);
 std::string format_duration(std::chrono::milliseconds d);
+// Splits a comma-separated --cors-origins value into `out`; the problem when it is not valid.
+std::optional<std::string> parse_origins(const std::string& text, std::vector<std::string>& out);
 
 }  // namespace ssecast

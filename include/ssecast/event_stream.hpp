@@ -27,8 +27,12 @@ class event_stream final : public subscriber,
                  std::vector<std::string> channels, boost::asio::ip::tcp::endpoint peer);
     ~event_stream();
 
-    // Sends the response header, subscribes, and queues what the client missed.
-    void start(std::optional<std::string> last_event_id);
+    // Sends the response header (with `extra_headers`, complete lines), subscribes, and queues
+    // what the client missed.
+    void start(std::optional<std::string> last_event_id, const std::string& extra_headers = {});
+    // For the worker's sweep: a stream past --max-stream-duration is ended with a retry:.
+    bool expired(std::chrono::steady_clock::time_point now) const { return now >= expires_; }
+    void end_expired();
 
     void deliver(const frame& f) override;
     void flush() override;
@@ -63,6 +67,7 @@ class event_stream final : public subscriber,
     std::uint64_t bytes_sent_ = 0;
     std::uint64_t events_queued_ = 0;
     std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point expires_ = std::chrono::steady_clock::time_point::max();
     bool subscribed_ = false;
     bool writing_ = false;
     bool finishing_ = false;  // no more events; close once the queue is written

@@ -11,6 +11,7 @@
 
 #include "ssecast/broker.hpp"
 #include "ssecast/config.hpp"
+#include "ssecast/cors.hpp"
 #include "ssecast/worker.hpp"
 
 namespace ssecast {
@@ -40,6 +41,7 @@ class hub {
     broker& store() { return *broker_; }
     const config& settings() const { return config_; }
     hub_counters& counters() { return counters_; }
+    const cors& cross_origin() const { return cors_; }
     bool shutting_down() const { return shutting_down_.load(std::memory_order_relaxed); }
     std::chrono::steady_clock::duration uptime() const {
         return std::chrono::steady_clock::now() - started_;
@@ -62,6 +64,7 @@ class hub {
     void schedule_maintenance();
 
     config config_;
+    cors cors_{config_};
     std::function<std::variant<config, config_exit>()> reload_;
     hub_counters counters_;
     std::atomic<std::size_t> connections_{0};

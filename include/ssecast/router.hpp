@@ -20,6 +20,7 @@ using request = http::request<http::string_body>;
 struct stream_request {
     std::vector<std::string> channels;
     std::optional<std::string> last_event_id;
+    std::string extra_headers;  // for the response header, e.g. CORS; complete lines
 };
 
 struct request_context {

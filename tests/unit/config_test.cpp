@@ -85,6 +85,10 @@ void expect_same(const config& a, const config& b) {
     EXPECT_EQ(a.request_timeout, b.request_timeout);
     EXPECT_EQ(a.shutdown_timeout, b.shutdown_timeout);
     EXPECT_EQ(a.log_level, b.log_level);
+    EXPECT_EQ(a.max_stream_duration, b.max_stream_duration);
+    EXPECT_EQ(a.cors_origins, b.cors_origins);
+    EXPECT_EQ(a.cors_credentials, b.cors_credentials);
+    EXPECT_EQ(a.demo_page, b.demo_page);
 }
 
 // A fresh directory per test for configuration files.
@@ -523,6 +527,33 @@ TEST_F(ConfigFile, EmptyFileGivesDefaults) {
 }
 
 // The sample shipped in config/ssecast.toml documents the defaults: it must parse to exactly them.
+TEST(Config, StreamDurationCorsAndDemoPage) {
+    auto cfg = accepted({"--max-stream-duration", "90s", "--cors-origins",
+                         "https://a.example, http://b.example:8080", "--cors-credentials", "yes",
+                         "--demo-page", "off"});
+    EXPECT_EQ(cfg.max_stream_duration, std::optional<std::chrono::milliseconds>(90'000));
+    EXPECT_EQ(cfg.cors_origins,
+              (std::vector<std::string>{"https://a.example", "http://b.example:8080"}));
+    EXPECT_TRUE(cfg.cors_credentials);
+    EXPECT_FALSE(cfg.demo_page);
+    EXPECT_EQ(accepted({"--cors-origins", "*"}).cors_origins, std::vector<std::string>{"*"});
+    EXPECT_EQ(accepted({"--max-stream-duration", "0"}).max_stream_duration, std::nullopt);
+    EXPECT_EQ(accepted({}, {{"SSECAST_CORS_ORIGINS", "https://env.example"}}).cors_origins,
+              std::vector<std::string>{"https://env.example"});
+}
+
+TEST(Config, InvalidStreamDurationCorsAndBooleans) {
+    expect_invalid({"--max-stream-duration", "500ms"}, "--max-stream-duration");
+    expect_invalid({"--max-stream-duration", "8d"}, "--max-stream-duration");
+    for (const char* bad : {"example.com", "https://a.example/path", "ftp://a.example", "https://",
+                            "*,https://a.example"}) {
+        expect_invalid({"--cors-origins", bad}, "--cors-origins");
+    }
+    expect_invalid({"--cors-origins", "*", "--cors-credentials", "true"}, "--cors-credentials");
+    expect_invalid({"--cors-credentials", "maybe"}, "--cors-credentials");
+    expect_invalid({"--demo-page", "2"}, "--demo-page");
+}
+
 TEST(ConfigSample, ParsesToTheDefaults) {
     const char* source_dir = std::getenv("SSECAST_SOURCE_DIR");
     if (source_dir == nullptr || *source_dir == '\0') {
