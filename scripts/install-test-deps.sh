@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs what only the tests need: the servers they start (Debian's nginx-light, for the Nginx
-# recipe's end-to-end test) and the npm packages of the interop tests (tests/interop: the
-# `eventsource` client) exactly as pinned by tests/interop/package-lock.json, with `npm ci`.
+# Installs what only the tests need: the programs they start (Debian's nginx-light for the Nginx
+# recipe's end-to-end test, Debian's chromium for the browser test) and the npm packages of the
+# interop tests (tests/interop: the `eventsource` client and `playwright-core`, which drives
+# chromium) exactly as pinned by tests/interop/package-lock.json, with `npm ci`.
 # Idempotent: packages already present are skipped, and when node_modules already matches
 # package.json and package-lock.json, npm is not run. Needs node >= 18 and npm
 # (scripts/install-deps.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(nginx-light)
+apt_packages=(nginx-light chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,7 +36,8 @@ fi
 # What node_modules was installed from; recorded after a successful install.
 stamp=node_modules/.ssecast-install-stamp
 wanted="$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1) node-$node_major"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -f node_modules/eventsource/package.json ]; then
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -f node_modules/eventsource/package.json ] &&
+   [ -f node_modules/playwright-core/package.json ]; then
     echo "install-test-deps: tests/interop/node_modules is up to date"
     exit 0
 fi

@@ -87,9 +87,13 @@ void event_stream::start(std::optional<std::string> last_event_id,
     // that event must reach it (live events are handed over later on this thread, after these).
     auto begin = hub_.store().subscribe(channels_, last_event_id, *this, worker_.index());
     append(response_header(extra_headers));
-    // The first bytes of the body go out at once, so clients and proxies see the stream open.
-    append(std::make_shared<const std::string>(
-        ":ok\nretry: " + std::to_string(hub_.settings().reconnect_delay.count()) + "\n\n"));
+    // The first bytes of the body go out at once, so clients and proxies see the stream open. A
+    // client with no resume point gets one (an id with no data sets EventSource's lastEventId
+    // without an event): if the stream ends before its first event, the reconnect replays what
+    // was published meanwhile instead of losing it.
+    auto prelude = ":ok\nretry: " + std::to_string(hub_.settings().reconnect_delay.count()) + "\n";
+    if (!last_event_id && begin.accepted) prelude += "id: " + begin.position + "\n";
+    append(std::make_shared<const std::string>(prelude + "\n"));
     if (!begin.accepted) {
         finish(jittered_retry(hub_.settings().reconnect_delay), "channel limit reached");
         return;

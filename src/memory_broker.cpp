@@ -198,6 +198,7 @@ subscription_start memory_broker::subscribe(const std::vector<std::string>& chan
         stats_.replayed += missed.size();
     }
 
+    start.position = to_string(event_id{options_.epoch, last_seq_});
     auto owned = std::make_unique<subscription>();
     auto* sub = owned.get();
     sub->id = next_subscription_++;

@@ -32,6 +32,9 @@ struct subscription_start {
     std::vector<frame> backlog;      // resync notice (if any), then missed events
     bool resync = false;
     std::size_t replayed = 0;  // events in the backlog
+    // The id of the newest event published before the subscription: a client that has seen no
+    // event yet resumes from here, so that what is published while it reconnects is not lost.
+    std::string position;
 };
 
 struct channel_info {

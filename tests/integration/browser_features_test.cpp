@@ -93,4 +93,24 @@ TEST(MaxStreamDuration, StreamsEndWithARetryAndResumeWithoutLoss) {
     EXPECT_EQ(second.events().size(), 1u);
 }
 
+TEST(MaxStreamDuration, AStreamEndedBeforeItsFirstEventLosesNothing) {
+    // The stream's prelude carries a resume point (an id with no data), so a client that never got
+    // an event still reconnects with Last-Event-ID and gets what was published in between.
+    test::server s({"--max-stream-duration", "1s"});
+    ASSERT_EQ(test::publish(s.port(), R"({"channel":"quiet","data":"old"})").status, 200);
+    test::sse_client first(s.port(), "/events?channel=quiet");
+    ASSERT_EQ(first.status(), 200);
+    ASSERT_TRUE(first.wait_closed(10s));
+    EXPECT_TRUE(first.events().empty());
+    auto resume = first.parser().last_event_id();
+    ASSERT_FALSE(resume.empty()) << first.raw();
+
+    auto gap = test::publish(s.port(), R"({"channel":"quiet","data":"while away"})");
+    ASSERT_EQ(gap.status, 200);
+    test::sse_client second(s.port(), "/events?channel=quiet", {{"Last-Event-ID", resume}});
+    ASSERT_TRUE(second.wait_events(1));
+    EXPECT_EQ(second.events()[0].data, "while away");  // not "old": that was before the first
+    EXPECT_EQ(second.events()[0].last_event_id, json::parse(gap.body).at("id").get<std::string>());
+}
+
 }  // namespace
