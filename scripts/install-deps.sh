@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
+  libsystemd-dev systemd
   curl ca-certificates python3 util-linux
 )
 # Node.js and npm run the interop tests; a machine may already have them from another source

@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "ssecast/logging.hpp"
+
 namespace ssecast {
 
 struct config {
@@ -30,6 +32,7 @@ struct config {
     std::chrono::milliseconds request_timeout{30'000};
     std::chrono::milliseconds shutdown_timeout{5'000};
     spdlog::level::level_enum log_level = spdlog::level::info;
+    ssecast::log_format log_format = ssecast::log_format::text;
 };
 
 // What to do instead of running: print `output` and exit with `exit_code` (0 for --help and
