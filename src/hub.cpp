@@ -106,6 +106,13 @@ int hub::run() {
     if (!open_listener()) return 1;
     auto bound = listener_->local_endpoint();
     listening_on_ = bound.address().to_string() + ":" + std::to_string(bound.port());
+    // Before the startup line: whoever waits for it (a test, a script) may signal at once.
+    signals_->add(SIGINT);
+    signals_->add(SIGTERM);
+    signals_->add(SIGHUP);
+    signals_->async_wait([this](boost::system::error_code ec, int signo) {
+        if (!ec) on_signal(signo);
+    });
     if (connection_limit_ < config_.max_connections) {
         spdlog::warn("open-files limit allows only {} connections (--max-connections is {})",
                      connection_limit_, config_.max_connections);
@@ -120,12 +127,6 @@ int hub::run() {
         format_duration(config_.reconnect_delay),
         config_.config_file ? " config=" + *config_.config_file : "");
 
-    signals_->add(SIGINT);
-    signals_->add(SIGTERM);
-    signals_->add(SIGHUP);
-    signals_->async_wait([this](boost::system::error_code ec, int signo) {
-        if (!ec) on_signal(signo);
-    });
     listener_->start();
     schedule_maintenance();
     for (auto& w : workers_) w->start_timers();
