@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -30,8 +31,6 @@ std::uint64_t monotonic_usec() {
 
 }  // namespace
 
-// Notifications are sent here rather than with sd_notify(), whose send blocks while the manager's
-// queue is full: this socket is non-blocking and connected, so the loop waits for room instead.
 service_manager::service_manager(asio::io_context& io) : socket_(io), watchdog_timer_(io) {
     const char* address = std::getenv("NOTIFY_SOCKET");
     if (address == nullptr || *address == '\0') return;

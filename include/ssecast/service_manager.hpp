@@ -20,6 +20,9 @@ struct passed_socket {
 // systemd, when it runs the daemon: the listening socket of ssecast.socket, and the notifications
 // of a Type=notify service (NOTIFY_SOCKET) with the watchdog pings (WATCHDOG_USEC). Without those
 // variables it does nothing. Lives on worker 0's loop.
+// Notifications go out on a socket of its own rather than with sd_notify(), whose send blocks
+// while the manager's queue is full: this one is non-blocking and connected, so the loop waits
+// for room (the kernel reports a connected datagram socket writable once the peer has room).
 class service_manager {
   public:
     explicit service_manager(boost::asio::io_context& io);
