@@ -11,10 +11,11 @@ build_only=0
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  help2man
+  libsystemd-dev help2man
 )
 if ((!build_only)); then
-  packages+=(libgtest-dev libgmock-dev curl ca-certificates python3 util-linux)
+  # systemd provides systemd-analyze, which the tests run on the unit files.
+  packages+=(libgtest-dev libgmock-dev systemd curl ca-certificates python3 util-linux)
   # Node.js and npm run the interop tests; a machine may already have them from another source
   # (whose nodejs bundles npm), so only ask Debian for them when the commands are missing.
   command -v node >/dev/null || packages+=(nodejs)

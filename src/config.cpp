@@ -159,6 +159,8 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
         {"--cors-credentials", "SSECAST_CORS_CREDENTIALS",
          "allow credentials (cookies) on cross-origin requests: true or false", "false"},
         {"--demo-page", "SSECAST_DEMO_PAGE", "serve the demo page at GET /: true or false", "true"},
+        {"--log-format", "SSECAST_LOG_FORMAT",
+         "text (TIME LEVEL MESSAGE lines) or json (one JSON object per line)", "text"},
     };
     for (auto& spec : specs) {
         auto help = std::string(spec.help) + " (env " + spec.env + ")";
@@ -308,6 +310,13 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
                << "\": expected trace, debug, info, warn, error, critical or off\n";
     } else {
         cfg.log_level = level;
+    }
+
+    const auto& format = value_of("--log-format");
+    if (format == "text" || format == "json") {
+        cfg.log_format = format == "json" ? log_format::json : log_format::text;
+    } else {
+        errors << "--log-format = \"" << format << "\": expected text or json\n";
     }
 
     if (auto* file = app.get_config_ptr(); file && file->count() > 0)

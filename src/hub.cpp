@@ -9,6 +9,7 @@
 #include "ssecast/listener.hpp"
 #include "ssecast/logging.hpp"
 #include "ssecast/memory_broker.hpp"
+#include "ssecast/service_manager.hpp"
 #include "ssecast/version.hpp"
 
 namespace ssecast {
@@ -65,6 +66,7 @@ hub::hub(config cfg, std::function<std::variant<config, config_exit>()> reload)
     signals_ = std::make_unique<asio::signal_set>(io);
     maintenance_timer_ = std::make_unique<asio::steady_timer>(io);
     shutdown_timer_ = std::make_unique<asio::steady_timer>(io);
+    service_manager_ = std::make_unique<service_manager>(io);
 }
 
 hub::~hub() {
@@ -73,43 +75,64 @@ hub::~hub() {
     signals_.reset();
     maintenance_timer_.reset();
     shutdown_timer_.reset();
+    service_manager_.reset();
+}
+
+bool hub::open_listener() {
+    auto& io = workers_.front()->io();
+    try {
+        if (auto passed = service_manager::passed_listener()) {
+            listener_ = std::make_unique<listener>(*this, io, passed->protocol, passed->fd);
+            return true;
+        }
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot use the socket passed by systemd: {}", e.what());
+        return false;
+    }
+    asio::ip::tcp::endpoint endpoint{asio::ip::make_address(config_.listen_host),
+                                     config_.listen_port};
+    try {
+        listener_ = std::make_unique<listener>(*this, io, endpoint);
+    } catch (const boost::system::system_error& e) {
+        spdlog::critical("cannot listen on {}:{}: {}", config_.listen_host, config_.listen_port,
+                         e.code().message());
+        return false;
+    }
+    return true;
 }
 
 int hub::run() {
     connection_limit_ = connection_capacity(config_.max_connections);
-    asio::ip::tcp::endpoint endpoint{asio::ip::make_address(config_.listen_host),
-                                     config_.listen_port};
-    try {
-        listener_ = std::make_unique<listener>(*this, workers_.front()->io(), endpoint);
-    } catch (const boost::system::system_error& e) {
-        spdlog::critical("cannot listen on {}:{}: {}", config_.listen_host, config_.listen_port,
-                         e.code().message());
-        return 1;
-    }
+    if (!open_listener()) return 1;
     auto bound = listener_->local_endpoint();
-    if (connection_limit_ < config_.max_connections) {
-        spdlog::warn("open-files limit allows only {} connections (--max-connections is {})",
-                     connection_limit_, config_.max_connections);
-    }
-    spdlog::info(
-        "ssecast {} listening on {}:{} threads={} heartbeat={} history={} history_max_age={} "
-        "max_body={} max_queue={} max_connections={} max_channels={} reconnect_delay={}{}",
-        version, bound.address().to_string(), bound.port(), workers_.size(),
-        format_duration(config_.heartbeat), config_.history,
-        config_.history_max_age ? format_duration(*config_.history_max_age) : "off",
-        config_.max_body, config_.max_queue, connection_limit_, config_.max_channels,
-        format_duration(config_.reconnect_delay),
-        config_.config_file ? " config=" + *config_.config_file : "");
-
+    listening_on_ = bound.address().to_string() + ":" + std::to_string(bound.port());
+    // Before the startup line: whoever waits for it (a test, a script) may signal at once.
     signals_->add(SIGINT);
     signals_->add(SIGTERM);
     signals_->add(SIGHUP);
     signals_->async_wait([this](boost::system::error_code ec, int signo) {
         if (!ec) on_signal(signo);
     });
+    if (connection_limit_ < config_.max_connections) {
+        spdlog::warn("open-files limit allows only {} connections (--max-connections is {})",
+                     connection_limit_, config_.max_connections);
+    }
+    spdlog::info(
+        "ssecast {} listening on {}{} threads={} heartbeat={} history={} history_max_age={} "
+        "max_body={} max_queue={} max_connections={} max_channels={} reconnect_delay={}{}",
+        version, listening_on_, listener_->adopted() ? " (socket from systemd)" : "",
+        workers_.size(), format_duration(config_.heartbeat), config_.history,
+        config_.history_max_age ? format_duration(*config_.history_max_age) : "off",
+        config_.max_body, config_.max_queue, connection_limit_, config_.max_channels,
+        format_duration(config_.reconnect_delay),
+        config_.config_file ? " config=" + *config_.config_file : "");
+
     listener_->start();
     schedule_maintenance();
     for (auto& w : workers_) w->start_timers();
+    // The acceptor listens: connections made from now on wait in its backlog for the loops.
+    service_manager_->ready("listening on " + listening_on_);
+    service_manager_->start_watchdog();
 
     // Worker 0 runs on this thread, the others on their own.
     std::vector<std::thread> threads;
@@ -177,6 +200,8 @@ void hub::on_signal(int signo) {
 
 void hub::begin_shutdown() {
     shutting_down_ = true;
+    service_manager_->stopping("shutting down: " + std::to_string(connections()) +
+                               " connections open");
     listener_->stop();
     maintenance_timer_->cancel();
     shutdown_timer_->expires_after(config_.shutdown_timeout);
@@ -194,10 +219,13 @@ void hub::stop_all() {
 }
 
 void hub::reload_config() {
+    service_manager_->reloading();
     auto next = reload_();
     if (auto* failed = std::get_if<config_exit>(&next)) {
         spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}",
                       failed->output);
+        service_manager_->ready("listening on " + listening_on_ +
+                                "; configuration not reloaded (see the log)");
         return;
     }
     const auto& fresh = std::get<config>(next);
@@ -206,6 +234,7 @@ void hub::reload_config() {
     spdlog::info(
         "SIGHUP: configuration reloaded; log level is {} (other options take effect at restart)",
         spdlog::level::to_string_view(fresh.log_level));
+    service_manager_->ready("listening on " + listening_on_ + "; configuration reloaded");
 }
 
 void hub::schedule_maintenance() {

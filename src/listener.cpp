@@ -20,6 +20,9 @@ listener::listener(hub& owner, asio::io_context& io, asio::ip::tcp::endpoint end
     acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
+listener::listener(hub& owner, asio::io_context& io, asio::ip::tcp protocol, int listening_fd)
+    : hub_(owner), acceptor_(io, protocol, listening_fd), backoff_(io), adopted_(true) {}
+
 void listener::stop() {
     boost::system::error_code ignored;
     acceptor_.close(ignored);

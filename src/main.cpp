@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
         return done->exit_code;
     }
     auto& cfg = std::get<ssecast::config>(loaded);
-    ssecast::setup_logging(cfg.log_level);
+    ssecast::setup_logging(cfg.log_level, cfg.log_format);
     int code = ssecast::hub(cfg, load).run();
     spdlog::shutdown();
     return code;

@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "ssecast/logging.hpp"
+
 namespace ssecast {
 
 struct config {
@@ -38,6 +40,7 @@ struct config {
     bool cors_credentials = false;  // allow cookies/credentials on cross-origin requests
     bool demo_page = true;          // GET / serves the built-in demo page
     spdlog::level::level_enum log_level = spdlog::level::info;
+    ssecast::log_format log_format = ssecast::log_format::text;
 };
 
 // What to do instead of running: print `output` and exit with `exit_code` (0 for --help and

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "ssecast/broker.hpp"
@@ -17,6 +18,7 @@
 namespace ssecast {
 
 class listener;
+class service_manager;
 
 // Counters kept by the HTTP side (the broker keeps its own); updated from every worker.
 struct hub_counters {
@@ -57,6 +59,7 @@ class hub {
     void connection_closed(bool stream = false);
 
   private:
+    bool open_listener();
     void on_signal(int signo);
     void begin_shutdown();
     void stop_all();
@@ -78,6 +81,8 @@ class hub {
     std::vector<std::unique_ptr<worker>> workers_;
     // The rest lives on worker 0's loop.
     std::unique_ptr<listener> listener_;
+    std::string listening_on_;  // "IP:PORT"
+    std::unique_ptr<service_manager> service_manager_;
     std::unique_ptr<boost::asio::signal_set> signals_;
     std::unique_ptr<boost::asio::steady_timer> maintenance_timer_;
     std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,15 +65,33 @@ inline std::filesystem::path make_temp_dir() {
     return pattern;
 }
 
+inline std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
 struct exit_status {
     bool exited = false;  // false: still running at the deadline (then killed)
     int code = -1;        // exit code, or 128 + signal
 };
 
+// What the child gets beyond arguments and environment, set up between fork and exec as systemd
+// does it.
+struct launch_options {
+    // Become descriptors 3, 4, ... of the child, announced with LISTEN_FDS and LISTEN_PID (the
+    // child's own pid): socket activation.
+    std::vector<int> listen_fds;
+    // JOURNAL_STREAM names the stderr file ("DEVICE:INODE"), as when stderr is the journal.
+    bool journal_stream = false;
+};
+
 class process {
   public:
     process(std::vector<std::string> args, const std::map<std::string, std::string>& env,
-            const std::filesystem::path& out_file, const std::filesystem::path& err_file) {
+            const std::filesystem::path& out_file, const std::filesystem::path& err_file,
+            const launch_options& launch = {}) {
         pid_ = fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
@@ -83,6 +102,24 @@ class process {
             dup2(out, 1);
             dup2(err, 2);
             for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+            if (launch.journal_stream) {
+                struct stat st {};
+                fstat(2, &st);
+                auto stream = std::to_string(static_cast<std::uint64_t>(st.st_dev)) + ":" +
+                              std::to_string(static_cast<std::uint64_t>(st.st_ino));
+                setenv("JOURNAL_STREAM", stream.c_str(), 1);
+            }
+            if (!launch.listen_fds.empty()) {
+                // Out of the way first, so that moving one to 3 + i never overwrites another.
+                std::vector<int> high;
+                for (int fd : launch.listen_fds) high.push_back(fcntl(fd, F_DUPFD_CLOEXEC, 100));
+                for (std::size_t i = 0; i < high.size(); ++i) {
+                    dup2(high[i], 3 + static_cast<int>(i));
+                    close(high[i]);
+                }
+                setenv("LISTEN_FDS", std::to_string(high.size()).c_str(), 1);
+                setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
+            }
             std::vector<char*> argv;
             for (auto& a : args) argv.push_back(a.data());
             argv.push_back(nullptr);
@@ -172,7 +209,8 @@ inline std::uint16_t listening_port(const std::string& log) {
 class server {
   public:
     explicit server(std::vector<std::string> args = {},
-                    const std::map<std::string, std::string>& env = {})
+                    const std::map<std::string, std::string>& env = {},
+                    const launch_options& launch = {})
         : dir_(make_temp_dir()) {
         raise_fd_limit();
         bool has_listen = false;
@@ -182,7 +220,8 @@ class server {
             args.insert(args.begin(), "--listen");
         }
         args.insert(args.begin(), SSECAST_BINARY);
-        proc_ = std::make_unique<process>(args, env, dir_ / "stdout.log", dir_ / "stderr.log");
+        proc_ =
+            std::make_unique<process>(args, env, dir_ / "stdout.log", dir_ / "stderr.log", launch);
         bool up = eventually(
             [&] {
                 port_ = listening_port(log());

@@ -89,6 +89,7 @@ void expect_same(const config& a, const config& b) {
     EXPECT_EQ(a.cors_origins, b.cors_origins);
     EXPECT_EQ(a.cors_credentials, b.cors_credentials);
     EXPECT_EQ(a.demo_page, b.demo_page);
+    EXPECT_EQ(a.log_format, b.log_format);
 }
 
 // A fresh directory per test for configuration files.
@@ -134,6 +135,7 @@ TEST(Config, DefaultsMatchTheConfigStruct) {
     EXPECT_EQ(cfg.max_body, 65536u);
     EXPECT_EQ(cfg.max_queue, 1048576u);
     EXPECT_EQ(cfg.log_level, spdlog::level::info);
+    EXPECT_EQ(cfg.log_format, ssecast::log_format::text);
     // Only SSECAST_* variables are consulted.
     EXPECT_FALSE(run.looked_up.empty());
     for (const auto& name : run.looked_up) EXPECT_EQ(name.rfind("SSECAST_", 0), 0u) << name;
@@ -158,7 +160,8 @@ TEST(Config, EveryFlagParses) {
                          "--reconnect-delay",  "2s",
                          "--request-timeout",  "10s",
                          "--shutdown-timeout", "100ms",
-                         "--log-level",        "debug"});
+                         "--log-level",        "debug",
+                         "--log-format",       "json"});
     EXPECT_EQ(cfg.listen_host, "127.0.0.1");
     EXPECT_EQ(cfg.listen_port, 9000);
     EXPECT_EQ(cfg.heartbeat, 500ms);
@@ -173,6 +176,7 @@ TEST(Config, EveryFlagParses) {
     EXPECT_EQ(cfg.request_timeout, 10s);
     EXPECT_EQ(cfg.shutdown_timeout, 100ms);
     EXPECT_EQ(cfg.log_level, spdlog::level::debug);
+    EXPECT_EQ(cfg.log_format, ssecast::log_format::json);
     EXPECT_FALSE(cfg.config_file.has_value());
 }
 
@@ -267,6 +271,11 @@ TEST(Config, LogLevels) {
     EXPECT_EQ(accepted({"--log-level", "off"}).log_level, spdlog::level::off);
 }
 
+TEST(Config, LogFormats) {
+    EXPECT_EQ(accepted({"--log-format", "text"}).log_format, ssecast::log_format::text);
+    EXPECT_EQ(accepted({"--log-format", "json"}).log_format, ssecast::log_format::json);
+}
+
 TEST(Config, ListenForms) {
     auto v6 = accepted({"--listen", "[::1]:8080"});
     EXPECT_EQ(v6.listen_host, "::1");
@@ -306,6 +315,9 @@ TEST(Config, InvalidValuesNameTheOption) {
     expect_invalid({"--shutdown-timeout", "10m"}, "--shutdown-timeout");
     expect_invalid({"--log-level", "loud"}, "--log-level");
     expect_invalid({"--log-level", "INFO"}, "--log-level");
+    expect_invalid({"--log-format", "xml"}, "--log-format");
+    expect_invalid({"--log-format", "JSON"}, "--log-format");
+    expect_invalid({"--log-format="}, "--log-format");
 }
 
 TEST(Config, InvalidListenNamesTheOption) {
@@ -364,7 +376,8 @@ TEST(Config, EveryEnvironmentVariableIsUsed) {
                              {"SSECAST_RECONNECT_DELAY", "15s"},
                              {"SSECAST_REQUEST_TIMEOUT", "16s"},
                              {"SSECAST_SHUTDOWN_TIMEOUT", "17s"},
-                             {"SSECAST_LOG_LEVEL", "warn"}});
+                             {"SSECAST_LOG_LEVEL", "warn"},
+                             {"SSECAST_LOG_FORMAT", "json"}});
     EXPECT_EQ(cfg.listen_host, "127.0.0.2");
     EXPECT_EQ(cfg.listen_port, 81);
     EXPECT_EQ(cfg.heartbeat, 3s);
@@ -379,6 +392,7 @@ TEST(Config, EveryEnvironmentVariableIsUsed) {
     EXPECT_EQ(cfg.request_timeout, 16s);
     EXPECT_EQ(cfg.shutdown_timeout, 17s);
     EXPECT_EQ(cfg.log_level, spdlog::level::warn);
+    EXPECT_EQ(cfg.log_format, ssecast::log_format::json);
 }
 
 TEST(Config, FlagBeatsEnvironment) {
@@ -434,7 +448,8 @@ TEST_F(ConfigFile, EveryKeyCanBeSetInTheFile) {
                       "reconnect-delay = \"750ms\"\n"
                       "request-timeout = \"2s\"\n"
                       "shutdown-timeout = \"1s\"\n"
-                      "log-level = \"error\"\n");
+                      "log-level = \"error\"\n"
+                      "log-format = \"json\"\n");
     auto cfg = accepted({"--config=" + path});
     EXPECT_EQ(cfg.listen_host, "::1");
     EXPECT_EQ(cfg.listen_port, 7000);
@@ -450,6 +465,7 @@ TEST_F(ConfigFile, EveryKeyCanBeSetInTheFile) {
     EXPECT_EQ(cfg.request_timeout, 2s);
     EXPECT_EQ(cfg.shutdown_timeout, 1s);
     EXPECT_EQ(cfg.log_level, spdlog::level::err);
+    EXPECT_EQ(cfg.log_format, ssecast::log_format::json);
 }
 
 TEST_F(ConfigFile, EnvironmentBeatsFile) {
