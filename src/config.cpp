@@ -115,6 +115,13 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
          "time allowed to send a request, and idle keep-alive limit, 1s to 1h", "30s"},
         {"--shutdown-timeout", "SSECAST_SHUTDOWN_TIMEOUT",
          "on SIGTERM, how long streams get to flush before the daemon exits, 100ms to 5m", "5s"},
+        {"--metrics-per-channel", "SSECAST_METRICS_PER_CHANNEL",
+         "GET /metrics shows the subscribers of this many channels, those with the most, 0 to "
+         "1000",
+         "0"},
+        {"--metrics-access", "SSECAST_METRICS_ACCESS",
+         "who may GET /metrics: local (loopback, not through a proxy, like /channels) or any",
+         "local"},
         {"--log-level", "SSECAST_LOG_LEVEL", "trace, debug, info, warn, error, critical or off",
          "info"},
     };
@@ -233,6 +240,12 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     cfg.reconnect_delay = duration("--reconnect-delay", 0ms, 1h);
     cfg.request_timeout = duration("--request-timeout", 1s, 1h);
     cfg.shutdown_timeout = duration("--shutdown-timeout", 100ms, 5min);
+    cfg.metrics_per_channel = count("--metrics-per-channel", 0, 1000);
+    if (const auto& access = value_of("--metrics-access"); access == "any" || access == "local") {
+        cfg.metrics_access_any = access == "any";
+    } else {
+        errors << "--metrics-access = \"" << access << "\": expected local or any\n";
+    }
 
     auto level = spdlog::level::from_str(value_of("--log-level"));
     // from_str answers "off" for anything it does not know; only accept "off" when asked for.

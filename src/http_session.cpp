@@ -124,7 +124,7 @@ void http_session::on_read(beast::error_code ec) {
     }
 
     auto req = parser_->release();
-    request_context ctx{hub_, peer_.address(), over_capacity_};
+    request_context ctx{hub_, worker_.metrics(), peer_.address(), over_capacity_};
     auto routed = route(req, ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
         deadline_ = clock::time_point::max();

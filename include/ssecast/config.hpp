@@ -29,6 +29,8 @@ struct config {
     std::chrono::milliseconds reconnect_delay{3'000};
     std::chrono::milliseconds request_timeout{30'000};
     std::chrono::milliseconds shutdown_timeout{5'000};
+    std::size_t metrics_per_channel = 0;  // channels with their own series in GET /metrics
+    bool metrics_access_any = false;      // GET /metrics for every peer, not local ones only
     spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

@@ -33,7 +33,7 @@ struct recorder : ssecast::subscriber {
     std::vector<frame> got;
     std::size_t flushes = 0;
     std::size_t unflushed = 0;  // frames handed over since the last flush
-    void deliver(const frame& f) override {
+    void deliver(const frame& f, std::chrono::steady_clock::time_point) override {
         got.push_back(f);
         ++unflushed;
     }
