@@ -152,6 +152,19 @@ reply health(const request& req, const request_context& ctx) {
                       req);
 }
 
+reply readiness(const request& req, const request_context& ctx) {
+    auto problem = ctx.owner.shutting_down() ? std::optional<std::string>("shutting down")
+                                             : ctx.owner.store().unavailable();
+    if (problem) {
+        return error_reply(http::status::service_unavailable, *problem, req.version(),
+                           req.keep_alive());
+    }
+    return json_reply(http::status::ok,
+                      std::string(R"({"status":"ready"})"
+                                  "\n"),
+                      req);
+}
+
 reply metrics(const request& req, const request_context& ctx) {
     auto r = json_reply(http::status::ok, render_metrics(ctx.owner), req);
     r.content_type = exposition::content_type;
@@ -231,6 +244,10 @@ std::variant<reply, stream_request> route(const request& req, const request_cont
     if (path == "/healthz") {
         if (method != http::verb::get) return not_allowed("GET");
         return health(req, ctx);
+    }
+    if (path == "/readyz") {
+        if (method != http::verb::get) return not_allowed("GET");
+        return readiness(req, ctx);
     }
     if (path == "/metrics") {
         if (method != http::verb::get) return not_allowed("GET");

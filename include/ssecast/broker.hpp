@@ -95,6 +95,9 @@ class broker {
     // `bounds` are increasing.
     virtual channel_census census(std::span<const std::size_t> bounds,
                                   std::size_t busiest) const = 0;
+    // Why the broker cannot take publishes and subscriptions now (say, its backend is out of
+    // reach); nothing when it can.
+    virtual std::optional<std::string> unavailable() const = 0;
 };
 
 }  // namespace ssecast

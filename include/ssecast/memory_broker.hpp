@@ -41,6 +41,8 @@ class memory_broker final : public broker {
     broker_stats stats() const override;
     std::vector<channel_info> channels() const override;
     channel_census census(std::span<const std::size_t> bounds, std::size_t busiest) const override;
+    // Everything is in this process: available as long as it runs.
+    std::optional<std::string> unavailable() const override { return std::nullopt; }
 
   private:
     // The channels of each list, created where missing, duplicates removed; nothing when they do
