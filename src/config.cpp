@@ -122,6 +122,8 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
         {"--metrics-access", "SSECAST_METRICS_ACCESS",
          "who may GET /metrics: local (loopback, not through a proxy, like /channels) or any",
          "local"},
+        {"--access-log", "SSECAST_ACCESS_LOG",
+         "on: one info line per answered request (not streams); off: none", "on"},
         {"--log-level", "SSECAST_LOG_LEVEL", "trace, debug, info, warn, error, critical or off",
          "info"},
     };
@@ -245,6 +247,12 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
         cfg.metrics_access_any = access == "any";
     } else {
         errors << "--metrics-access = \"" << access << "\": expected local or any\n";
+    }
+    if (const auto& access_log = value_of("--access-log");
+        access_log == "on" || access_log == "off") {
+        cfg.access_log = access_log == "on";
+    } else {
+        errors << "--access-log = \"" << access_log << "\": expected on or off\n";
     }
 
     auto level = spdlog::level::from_str(value_of("--log-level"));

@@ -171,7 +171,7 @@ void http_session::log_request(std::string_view method, std::string_view target,
                                http::status status) const {
     // Checked first: the peer's address and the duration are only worked out when the line is
     // written.
-    if (!spdlog::should_log(spdlog::level::info)) return;
+    if (!hub_.settings().access_log || !spdlog::should_log(spdlog::level::info)) return;
     auto took = std::chrono::duration<double, std::milli>(clock::now() - request_read_).count();
     spdlog::info("request peer={} method={} path={} status={} bytes={} duration_ms={:.3f}",
                  peer_.address().to_string(), method.empty() ? "-" : method,

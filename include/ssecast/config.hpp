@@ -31,6 +31,7 @@ struct config {
     std::chrono::milliseconds shutdown_timeout{5'000};
     std::size_t metrics_per_channel = 0;  // channels with their own series in GET /metrics
     bool metrics_access_any = false;      // GET /metrics for every peer, not local ones only
+    bool access_log = true;               // one info line per answered plain request
     spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

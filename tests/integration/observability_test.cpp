@@ -474,3 +474,12 @@ TEST(AccessLog, NoRequestLinesBelowInfo) {
     EXPECT_EQ(lines_with(s.log(), "rejected peer=127.0.0.1 method=GET path=/after").size(), 2u);
     std::filesystem::remove_all(dir);
 }
+
+TEST(AccessLog, OffMeansNoRequestLinesAtInfo) {
+    test::server s({"--access-log", "off"});
+    ASSERT_EQ(test::request(s.port(), "GET", "/healthz").status, 200);
+    // Once the later request's warning is in the log, the first's request line would be too.
+    ASSERT_EQ(test::request(s.port(), "GET", "/marker").status, 404);
+    ASSERT_TRUE(s.wait_for_log("path=/marker "));
+    EXPECT_TRUE(lines_with(s.log(), "request peer=").empty()) << s.log();
+}

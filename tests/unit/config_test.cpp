@@ -86,6 +86,7 @@ void expect_same(const config& a, const config& b) {
     EXPECT_EQ(a.shutdown_timeout, b.shutdown_timeout);
     EXPECT_EQ(a.metrics_per_channel, b.metrics_per_channel);
     EXPECT_EQ(a.metrics_access_any, b.metrics_access_any);
+    EXPECT_EQ(a.access_log, b.access_log);
     EXPECT_EQ(a.log_level, b.log_level);
 }
 
@@ -419,11 +420,21 @@ TEST(Config, MetricsOptions) {
     expect_invalid({"--metrics-access", "ANY"}, "--metrics-access");
 }
 
-TEST_F(ConfigFile, MetricsKeysInTheFile) {
-    auto path = write("m.toml", "metrics-per-channel = 3\nmetrics-access = \"any\"\n");
+TEST(Config, AccessLogOption) {
+    EXPECT_TRUE(config{}.access_log);
+    EXPECT_FALSE(accepted({"--access-log", "off"}).access_log);
+    EXPECT_TRUE(accepted({"--access-log", "on"}).access_log);
+    EXPECT_FALSE(accepted({}, {{"SSECAST_ACCESS_LOG", "off"}}).access_log);
+    expect_invalid({"--access-log", "yes"}, "--access-log");
+}
+
+TEST_F(ConfigFile, MetricsAndAccessLogKeysInTheFile) {
+    auto path = write("m.toml",
+                      "metrics-per-channel = 3\nmetrics-access = \"any\"\naccess-log = \"off\"\n");
     auto cfg = accepted({"--config", path});
     EXPECT_EQ(cfg.metrics_per_channel, 3u);
     EXPECT_TRUE(cfg.metrics_access_any);
+    EXPECT_FALSE(cfg.access_log);
 }
 
 // --- configuration file --------------------------------------------------------------------------
