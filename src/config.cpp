@@ -210,6 +210,15 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
         return *n;
     };
 
+    // One of two words; true for the second.
+    auto either = [&](std::string_view flag, std::string_view no, std::string_view yes) -> bool {
+        const auto& value = value_of(flag);
+        if (value != no && value != yes) {
+            errors << flag << " = \"" << value << "\": expected " << no << " or " << yes << "\n";
+        }
+        return value == yes;
+    };
+
     const auto& listen = value_of("--listen");
     auto colon = listen.rfind(':');
     auto host = colon == std::string::npos ? std::string() : listen.substr(0, colon);
@@ -243,17 +252,8 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     cfg.request_timeout = duration("--request-timeout", 1s, 1h);
     cfg.shutdown_timeout = duration("--shutdown-timeout", 100ms, 5min);
     cfg.metrics_per_channel = count("--metrics-per-channel", 0, 1000);
-    if (const auto& access = value_of("--metrics-access"); access == "any" || access == "local") {
-        cfg.metrics_access_any = access == "any";
-    } else {
-        errors << "--metrics-access = \"" << access << "\": expected local or any\n";
-    }
-    if (const auto& access_log = value_of("--access-log");
-        access_log == "on" || access_log == "off") {
-        cfg.access_log = access_log == "on";
-    } else {
-        errors << "--access-log = \"" << access_log << "\": expected on or off\n";
-    }
+    cfg.metrics_access_any = either("--metrics-access", "local", "any");
+    cfg.access_log = either("--access-log", "off", "on");
 
     auto level = spdlog::level::from_str(value_of("--log-level"));
     // from_str answers "off" for anything it does not know; only accept "off" when asked for.

@@ -43,24 +43,10 @@ histogram_snapshot histogram::snapshot() const {
     return s;
 }
 
-std::string escape_label_value(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
-    for (char c : value) {
-        if (c == '\\') {
-            out += "\\\\";
-        } else if (c == '"') {
-            out += "\\\"";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
+namespace {
 
-std::string escape_help(std::string_view text) {
+// Backslash and line feed always; the double quote only inside label values.
+std::string escape(std::string_view text, bool quote) {
     std::string out;
     out.reserve(text.size());
     for (char c : text) {
@@ -68,11 +54,23 @@ std::string escape_help(std::string_view text) {
             out += "\\\\";
         } else if (c == '\n') {
             out += "\\n";
+        } else if (c == '"' && quote) {
+            out += "\\\"";
         } else {
             out += c;
         }
     }
     return out;
+}
+
+}  // namespace
+
+std::string escape_label_value(std::string_view value) {
+    return escape(value, true);
+}
+
+std::string escape_help(std::string_view text) {
+    return escape(text, false);
 }
 
 std::string format_sample_value(double value) {

@@ -72,7 +72,7 @@ struct worker_metrics {
     std::atomic<std::uint64_t> bytes_sent{0};      // written to event streams, headers included
     std::atomic<std::uint64_t> events_dropped{0};  // live events a stream refused (see deliver())
     histogram publish_duration{publish_duration_bounds};  // POST /notify, handler only
-    histogram publish_to_write{publish_to_write_bounds};  // see event_stream::write_queued()
+    histogram publish_to_write{publish_to_write_bounds};  // see event_stream::written()
 
     void add_bytes_sent(std::uint64_t n) { bytes_sent.fetch_add(n, std::memory_order_relaxed); }
     void add_event_dropped() { events_dropped.fetch_add(1, std::memory_order_relaxed); }
