@@ -229,6 +229,30 @@ TEST(Metrics, CountersMoveByExactlyWhatWasDone) {
     EXPECT_EQ(fewer.hist("ssecast_channel_subscribers").sum, subscribers - 1);
 }
 
+// A replay of megabytes does not fit the socket at once: the rest is written when the socket has
+// room, and those bytes count too.
+TEST(Metrics, BytesSentCountsWritesThatWaitedForTheSocket) {
+    test::server s({"--heartbeat", "1h"});
+    auto first = test::publish(s.port(), R"({"channel":"big","data":"start"})");
+    ASSERT_EQ(first.status, 200);
+    auto resume = json::parse(first.body).at("id").get<std::string>();
+    test::publisher pub(s.port());
+    const std::string payload(48 * 1024, 'b');
+    constexpr std::size_t events = 100;
+    for (std::size_t i = 0; i < events; ++i)
+        ASSERT_EQ(pub.post(json{{"channel", "big"}, {"data", payload}}.dump()).status, 200);
+
+    test::sse_client sub(s.port(), "/events?channel=big&lastEventId=" + resume);
+    ASSERT_TRUE(sub.wait_events(events, 30s)) << sub.events().size();
+    scraper scrape(s.port());
+    auto m = scrape.until([&](const prom::exposition& e) {
+        return e.at("ssecast_bytes_sent_total") == static_cast<double>(received(sub));
+    });
+    EXPECT_EQ(m.at("ssecast_bytes_sent_total"), static_cast<double>(received(sub)));
+    EXPECT_GT(received(sub), events * payload.size());
+    EXPECT_EQ(m.at("ssecast_events_replayed_total"), events);
+}
+
 TEST(Metrics, SubscribersPerChannelAndTheBusiestChannelsSeries) {
     // Odd but valid channel names: every character a name may have, in the label value as is.
     const std::string odd = "x.y:z/w@q-r_s";
