@@ -146,6 +146,15 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
          "time allowed to send a request, and idle keep-alive limit, 1s to 1h", "30s"},
         {"--shutdown-timeout", "SSECAST_SHUTDOWN_TIMEOUT",
          "on SIGTERM, how long streams get to flush before the daemon exits, 100ms to 5m", "5s"},
+        {"--metrics-per-channel", "SSECAST_METRICS_PER_CHANNEL",
+         "GET /metrics shows the subscribers of this many channels, those with the most, 0 to "
+         "1000",
+         "0"},
+        {"--metrics-access", "SSECAST_METRICS_ACCESS",
+         "who may GET /metrics: local (loopback, not through a proxy, like /channels) or any",
+         "local"},
+        {"--access-log", "SSECAST_ACCESS_LOG",
+         "on: one info line per answered request (not streams); off: none", "on"},
         {"--log-level", "SSECAST_LOG_LEVEL", "trace, debug, info, warn, error, critical or off",
          "info"},
         {"--max-stream-duration", "SSECAST_MAX_STREAM_DURATION",
@@ -245,6 +254,15 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
         return *n;
     };
 
+    // One of two words; true for the second.
+    auto either = [&](std::string_view flag, std::string_view no, std::string_view yes) -> bool {
+        const auto& value = value_of(flag);
+        if (value != no && value != yes) {
+            errors << flag << " = \"" << value << "\": expected " << no << " or " << yes << "\n";
+        }
+        return value == yes;
+    };
+
     const auto& listen = value_of("--listen");
     auto colon = listen.rfind(':');
     auto host = colon == std::string::npos ? std::string() : listen.substr(0, colon);
@@ -277,6 +295,9 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     cfg.reconnect_delay = duration("--reconnect-delay", 0ms, 1h);
     cfg.request_timeout = duration("--request-timeout", 1s, 1h);
     cfg.shutdown_timeout = duration("--shutdown-timeout", 100ms, 5min);
+    cfg.metrics_per_channel = count("--metrics-per-channel", 0, 1000);
+    cfg.metrics_access_any = either("--metrics-access", "local", "any");
+    cfg.access_log = either("--access-log", "off", "on");
 
     auto boolean = [&](std::string_view flag) -> bool {
         const auto& v = value_of(flag);

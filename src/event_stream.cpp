@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <span>
+#include <utility>
 
 #include "ssecast/broker.hpp"
 #include "ssecast/hub.hpp"
@@ -119,10 +120,17 @@ void event_stream::end_expired() {
     finish(jittered_retry(hub_.settings().reconnect_delay), "max stream duration");
 }
 
-void event_stream::deliver(const frame& f) {
+void event_stream::deliver(const frame& f, std::chrono::steady_clock::time_point published) {
     // Only queued: the broker calls flush() once it has handed over everything it has for us, so
     // events that arrive together leave in one gathered write.
-    if (append_bounded(f)) ++events_queued_;
+    if (!append_bounded(f)) {
+        worker_.metrics().add_event_dropped();
+        return;
+    }
+    ++events_queued_;
+    // Events arrive in publish order: the first since the last write is the oldest.
+    if (queued_published_ == std::chrono::steady_clock::time_point::max())
+        queued_published_ = published;
 }
 
 void event_stream::flush() {
@@ -204,16 +212,21 @@ void event_stream::write_queued() {
     }
     pending_bytes_ -= sent;
     bytes_sent_ += sent;
+    worker_.metrics().add_bytes_sent(sent);
+    auto oldest_published =
+        std::exchange(queued_published_, std::chrono::steady_clock::time_point::max());
     std::size_t whole = 0;
     while (whole < queue_.size() && sent >= queue_[whole]->size()) sent -= queue_[whole++]->size();
     if (whole == queue_.size()) {
         queue_.clear();
+        written(oldest_published);
         if (finishing_) close_later(finish_reason_);
         return;
     }
 
     // The rest waits for the socket, starting inside the first frame not fully sent.
     writing_ = true;
+    in_flight_published_ = oldest_published;
     in_flight_.assign(queue_.begin() + static_cast<std::ptrdiff_t>(whole), queue_.end());
     queue_.clear();
     buffers_.clear();
@@ -226,16 +239,25 @@ void event_stream::write_queued() {
             self->in_flight_.clear();
             self->pending_bytes_ -= n;
             self->bytes_sent_ += n;
+            self->worker_.metrics().add_bytes_sent(n);
             if (write_ec) {
                 return self->close(write_ec == asio::error::operation_aborted
                                        ? "closed"
                                        : "write failed: " + write_ec.message());
             }
+            self->written(self->in_flight_published_);
             if (self->queue_.empty() && self->finishing_) {
                 return self->close(self->finish_reason_);
             }
             self->write_queued();
         });
+}
+
+void event_stream::written(std::chrono::steady_clock::time_point oldest_published) {
+    // Measured once per write rather than per event: one clock read per write at most, none for a
+    // write of heartbeats or replayed events only.
+    if (oldest_published == std::chrono::steady_clock::time_point::max()) return;
+    worker_.metrics().publish_to_write.observe(std::chrono::steady_clock::now() - oldest_published);
 }
 
 void event_stream::close_later(std::string reason) {

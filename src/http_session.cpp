@@ -96,6 +96,7 @@ void http_session::on_read(beast::error_code ec) {
         ec == asio::error::connection_reset || ec == asio::error::eof) {
         return close();
     }
+    request_read_ = clock::now();
     if (ec) {
         // The request cannot be trusted to be framed correctly: answer and close.
         auto status = http::status::bad_request;
@@ -124,7 +125,7 @@ void http_session::on_read(beast::error_code ec) {
     }
 
     auto req = parser_->release();
-    request_context ctx{hub_, peer_.address(), over_capacity_};
+    request_context ctx{hub_, worker_.metrics(), peer_.address(), over_capacity_};
     auto routed = route(req, ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
         deadline_ = clock::time_point::max();
@@ -152,13 +153,30 @@ void http_session::send(reply r, const std::string& method, const std::string& t
     beast::error_code ec;
     auto sent = socket_.write_some(asio::buffer(out_), ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
-    if (sent == out_.size()) return answered();
+    if (sent == out_.size()) {
+        log_request(method, target, r.status);
+        return answered();
+    }
     expires_after(hub_.settings().request_timeout);
     asio::async_write(socket_, asio::buffer(out_.data() + sent, out_.size() - sent),
-                      [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+                      [self = shared_from_this(), method, target, status = r.status](
+                          beast::error_code write_ec, std::size_t) {
                           if (write_ec) return self->close();
+                          self->log_request(method, target, status);
                           self->answered();
                       });
+}
+
+void http_session::log_request(std::string_view method, std::string_view target,
+                               http::status status) const {
+    // Checked first: the peer's address and the duration are only worked out when the line is
+    // written.
+    if (!hub_.settings().access_log || !spdlog::should_log(spdlog::level::info)) return;
+    auto took = std::chrono::duration<double, std::milli>(clock::now() - request_read_).count();
+    spdlog::info("request peer={} method={} path={} status={} bytes={} duration_ms={:.3f}",
+                 peer_.address().to_string(), method.empty() ? "-" : method,
+                 target.empty() ? "-" : target.substr(0, 256), static_cast<unsigned>(status),
+                 out_.size(), took);
 }
 
 void http_session::answered() {

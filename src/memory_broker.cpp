@@ -73,7 +73,7 @@ std::optional<std::vector<publish_receipt>> memory_broker::publish(
         const auto& targets = (*resolved)[i];
         auto seq = ++last_seq_;
         auto id = to_string(event_id{options_.epoch, seq});
-        delivery d{make_event_frame({id, event.type, event.data, event.retry_ms}), seq, {}};
+        delivery d{make_event_frame({id, event.type, event.data, event.retry_ms}), seq, now, {}};
         std::size_t delivered = 0;
         std::fill(shard_needed.begin(), shard_needed.end(), false);
         for (auto* ch : targets) {
@@ -146,7 +146,7 @@ void memory_broker::deliver(std::size_t index, const std::vector<delivery>& work
                     touched.push_back(sub->sink);
                 }
                 sub->last_seq = d.seq;
-                sub->sink->deliver(d.encoded);
+                sub->sink->deliver(d.encoded, d.published);
             }
         }
     }
@@ -289,6 +289,44 @@ std::vector<channel_info> memory_broker::channels() const {
         out.push_back(std::move(info));
     });
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return out;
+}
+
+channel_census memory_broker::census(std::span<const std::size_t> bounds,
+                                     std::size_t busiest) const {
+    channel_census out;
+    out.at_most.assign(bounds.size(), 0);
+    // The busiest so far as a min-heap (the least busy of them on top), so that the names copied
+    // are only those of the final few.
+    using entry = std::pair<std::size_t, const channel*>;
+    auto busier = [](const entry& a, const entry& b) {
+        return a.first != b.first ? a.first > b.first : a.second->name < b.second->name;
+    };
+    std::vector<entry> heap;
+    heap.reserve(busiest);
+    std::lock_guard lock(mutex_);
+    registry_.for_each([&](const channel& ch) {
+        auto n = ch.subscribers.size();
+        ++out.channels;
+        out.subscriptions += n;
+        // Counted at the first bound that holds n; made cumulative below.
+        auto first = std::lower_bound(bounds.begin(), bounds.end(), n);
+        if (first != bounds.end()) ++out.at_most[static_cast<std::size_t>(first - bounds.begin())];
+        if (busiest == 0) return;
+        entry e{n, &ch};
+        if (heap.size() < busiest) {
+            heap.push_back(e);
+            std::push_heap(heap.begin(), heap.end(), busier);
+        } else if (busier(e, heap.front())) {
+            std::pop_heap(heap.begin(), heap.end(), busier);
+            heap.back() = e;
+            std::push_heap(heap.begin(), heap.end(), busier);
+        }
+    });
+    for (std::size_t i = 1; i < out.at_most.size(); ++i) out.at_most[i] += out.at_most[i - 1];
+    std::sort_heap(heap.begin(), heap.end(), busier);
+    out.busiest.reserve(heap.size());
+    for (const auto& [n, ch] : heap) out.busiest.emplace_back(ch->name, n);
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include "ssecast/demo_page.hpp"
 #include "ssecast/hub.hpp"
 #include "ssecast/jitter.hpp"
+#include "ssecast/metrics.hpp"
 #include "ssecast/publish_request.hpp"
 #include "ssecast/publisher_access.hpp"
 #include "ssecast/query_string.hpp"
@@ -153,6 +154,25 @@ reply health(const request& req, const request_context& ctx) {
                       req);
 }
 
+reply readiness(const request& req, const request_context& ctx) {
+    auto problem = ctx.owner.shutting_down() ? std::optional<std::string>("shutting down")
+                                             : ctx.owner.store().unavailable();
+    if (problem) {
+        return error_reply(http::status::service_unavailable, *problem, req.version(),
+                           req.keep_alive());
+    }
+    return json_reply(http::status::ok,
+                      std::string(R"({"status":"ready"})"
+                                  "\n"),
+                      req);
+}
+
+reply metrics(const request& req, const request_context& ctx) {
+    auto r = json_reply(http::status::ok, render_metrics(ctx.owner), req);
+    r.content_type = exposition::content_type;
+    return r;
+}
+
 reply list_channels(const request& req, const request_context& ctx) {
     json list = json::array();
     for (const auto& ch : ctx.owner.store().channels()) {
@@ -220,11 +240,23 @@ std::variant<reply, stream_request> route_request(const request& req, const requ
     if (path == "/notify") {
         if (method != http::verb::post) return not_allowed("POST");
         if (!trusted) return forbidden();
-        return publish(req, ctx);
+        auto started = std::chrono::steady_clock::now();
+        auto answer = publish(req, ctx);
+        ctx.metrics.publish_duration.observe(std::chrono::steady_clock::now() - started);
+        return answer;
     }
     if (path == "/healthz") {
         if (method != http::verb::get) return not_allowed("GET");
         return health(req, ctx);
+    }
+    if (path == "/readyz") {
+        if (method != http::verb::get) return not_allowed("GET");
+        return readiness(req, ctx);
+    }
+    if (path == "/metrics") {
+        if (method != http::verb::get) return not_allowed("GET");
+        if (!trusted && !ctx.owner.settings().metrics_access_any) return forbidden();
+        return metrics(req, ctx);
     }
     if (path == "/channels") {
         if (method != http::verb::get) return not_allowed("GET");

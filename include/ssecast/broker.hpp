@@ -4,8 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ssecast/sse_frame.hpp"
@@ -56,6 +58,15 @@ struct broker_stats {
     std::uint64_t channel_limit_hits = 0;
 };
 
+// How subscribers spread over the channels at one moment.
+struct channel_census {
+    std::vector<std::uint64_t> at_most;  // per bound asked for: channels with at most that many
+    std::uint64_t channels = 0;
+    std::uint64_t subscriptions = 0;  // subscribers summed over the channels
+    // The channels with the most subscribers (as many as asked for), most first, ties by name.
+    std::vector<std::pair<std::string, std::size_t>> busiest;
+};
+
 // The storage and fan-out backend: owns channels, their history and their subscribers. Knows
 // nothing of HTTP. In memory now; Redis-backed and durable implementations come later.
 class broker {
@@ -83,6 +94,13 @@ class broker {
 
     virtual broker_stats stats() const = 0;
     virtual std::vector<channel_info> channels() const = 0;
+    // Cheaper than channels() for many channels: copies no names but those of the `busiest`.
+    // `bounds` are increasing.
+    virtual channel_census census(std::span<const std::size_t> bounds,
+                                  std::size_t busiest) const = 0;
+    // Why the broker cannot take publishes and subscriptions now (say, its backend is out of
+    // reach); nothing when it can.
+    virtual std::optional<std::string> unavailable() const = 0;
 };
 
 }  // namespace ssecast

@@ -39,6 +39,9 @@ struct config {
     std::vector<std::string> cors_origins;
     bool cors_credentials = false;  // allow cookies/credentials on cross-origin requests
     bool demo_page = true;          // GET / serves the built-in demo page
+    std::size_t metrics_per_channel = 0;  // channels with their own series in GET /metrics
+    bool metrics_access_any = false;      // GET /metrics for every peer, not local ones only
+    bool access_log = true;               // one info line per answered plain request
     spdlog::level::level_enum log_level = spdlog::level::info;
     ssecast::log_format log_format = ssecast::log_format::text;
 };

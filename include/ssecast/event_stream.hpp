@@ -34,7 +34,7 @@ class event_stream final : public subscriber,
     bool expired(std::chrono::steady_clock::time_point now) const { return now >= expires_; }
     void end_expired();
 
-    void deliver(const frame& f) override;
+    void deliver(const frame& f, std::chrono::steady_clock::time_point published) override;
     void flush() override;
     void send_now() override;
     void heartbeat();
@@ -48,6 +48,8 @@ class event_stream final : public subscriber,
     // Queues without starting a write, to send several frames in one.
     void append(const frame& f);
     void write_queued();
+    // A write is out: how long its oldest live event took since its publish.
+    void written(std::chrono::steady_clock::time_point oldest_published);
     void watch_peer();
     void close(std::string reason);
     // close() from the event loop, for callers that may be inside the broker's delivery loop.
@@ -68,6 +70,12 @@ class event_stream final : public subscriber,
     std::uint64_t events_queued_ = 0;
     std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point expires_ = std::chrono::steady_clock::time_point::max();
+    // Publish times of the oldest live event queued and of the oldest in the write under way;
+    // max(): none.
+    std::chrono::steady_clock::time_point queued_published_ =
+        std::chrono::steady_clock::time_point::max();
+    std::chrono::steady_clock::time_point in_flight_published_ =
+        std::chrono::steady_clock::time_point::max();
     bool subscribed_ = false;
     bool writing_ = false;
     bool finishing_ = false;  // no more events; close once the queue is written

@@ -37,6 +37,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     void parse_buffered();
     void on_read(boost::beast::error_code ec);
     void send(reply r, const std::string& method, const std::string& target);
+    // The access log line of an answer that is out, at info level.
+    void log_request(std::string_view method, std::string_view target, http::status status) const;
     // The answer is out: next request, close, or linger.
     void answered();
     void linger();
@@ -48,6 +50,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     boost::asio::ip::tcp::socket socket_;
     // One deadline per session, checked by the worker's sweep: no timer operation per request.
     clock::time_point deadline_ = clock::time_point::max();
+    clock::time_point request_read_;  // when the request being answered was fully read
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     worker& worker_;

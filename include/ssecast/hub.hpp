@@ -48,8 +48,12 @@ class hub {
     std::chrono::steady_clock::duration uptime() const {
         return std::chrono::steady_clock::now() - started_;
     }
+    std::chrono::system_clock::time_point start_time() const { return started_wall_; }
     std::size_t connections() const { return connections_.load(std::memory_order_relaxed); }
     std::size_t streams() const { return streams_.load(std::memory_order_relaxed); }
+
+    // Fixed from construction on: safe to read from any worker.
+    const std::vector<std::unique_ptr<worker>>& workers() const { return workers_; }
 
     // The worker that gets the next connection (round robin), and handing it over.
     worker& next_worker();
@@ -74,6 +78,7 @@ class hub {
     std::atomic<std::size_t> streams_{0};
     std::atomic<bool> shutting_down_{false};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
     std::size_t connection_limit_ = 0;
     std::size_t next_worker_ = 0;
     // Declared before the workers: connections destroyed with a worker's loop unsubscribe.

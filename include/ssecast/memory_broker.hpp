@@ -40,6 +40,9 @@ class memory_broker final : public broker {
     void maintain(std::chrono::steady_clock::time_point now) override;
     broker_stats stats() const override;
     std::vector<channel_info> channels() const override;
+    channel_census census(std::span<const std::size_t> bounds, std::size_t busiest) const override;
+    // Everything is in this process: available as long as it runs.
+    std::optional<std::string> unavailable() const override { return std::nullopt; }
 
   private:
     // The channels of each list, created where missing, duplicates removed; nothing when they do
@@ -49,6 +52,7 @@ class memory_broker final : public broker {
     struct delivery {
         frame encoded;
         std::uint64_t seq = 0;
+        std::chrono::steady_clock::time_point published;
         std::vector<std::uint64_t> channels;  // channel ids
     };
     // On shard `index`'s thread: hands the events to its subscribers of their channels.

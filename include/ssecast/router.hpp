@@ -12,6 +12,7 @@
 namespace ssecast {
 
 class hub;
+struct worker_metrics;
 
 namespace http = boost::beast::http;
 using request = http::request<http::string_body>;
@@ -25,6 +26,7 @@ struct stream_request {
 
 struct request_context {
     hub& owner;
+    worker_metrics& metrics;  // of the worker serving the request
     boost::asio::ip::address peer;
     bool over_capacity = false;  // the connection limit was reached when this one was accepted
 };

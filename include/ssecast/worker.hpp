@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <unordered_set>
 
+#include "ssecast/metrics.hpp"
 #include "ssecast/send_scheduler.hpp"
 
 namespace ssecast {
@@ -26,6 +27,8 @@ class worker {
     std::size_t index() const { return index_; }
     hub& owner() { return hub_; }
     send_scheduler& sends() { return sends_; }
+    worker_metrics& metrics() { return metrics_; }
+    const worker_metrics& metrics() const { return metrics_; }
 
     // On this worker's thread.
     void accept(boost::asio::ip::tcp::socket socket, bool over_capacity);
@@ -46,6 +49,7 @@ class worker {
     std::size_t index_;
     std::unordered_set<http_session*> sessions_;
     std::unordered_set<event_stream*> streams_;
+    worker_metrics metrics_;
     // Before io_, which it only keeps a reference to: streams destroyed with io_ cancel here.
     send_scheduler sends_{io_};
     // After the sets: connections still pending when the loop stops are destroyed with io_ and

@@ -84,6 +84,9 @@ void expect_same(const config& a, const config& b) {
     EXPECT_EQ(a.reconnect_delay, b.reconnect_delay);
     EXPECT_EQ(a.request_timeout, b.request_timeout);
     EXPECT_EQ(a.shutdown_timeout, b.shutdown_timeout);
+    EXPECT_EQ(a.metrics_per_channel, b.metrics_per_channel);
+    EXPECT_EQ(a.metrics_access_any, b.metrics_access_any);
+    EXPECT_EQ(a.access_log, b.access_log);
     EXPECT_EQ(a.log_level, b.log_level);
     EXPECT_EQ(a.max_stream_duration, b.max_stream_duration);
     EXPECT_EQ(a.cors_origins, b.cors_origins);
@@ -414,6 +417,42 @@ TEST(Config, InvalidEnvironmentValueIsRefused) {
 TEST(Config, UnrelatedEnvironmentIsIgnored) {
     auto cfg = accepted({}, {{"HEARTBEAT", "3s"}, {"SSECAST_HEARTBEATS", "3s"}, {"PORT", "1"}});
     expect_same(cfg, config{});
+}
+
+// --- metrics options -----------------------------------------------------------------------------
+
+TEST(Config, MetricsOptions) {
+    EXPECT_EQ(config{}.metrics_per_channel, 0u);
+    EXPECT_FALSE(config{}.metrics_access_any);
+    EXPECT_EQ(accepted({"--metrics-per-channel", "25"}).metrics_per_channel, 25u);
+    EXPECT_EQ(accepted({"--metrics-per-channel", "1000"}).metrics_per_channel, 1000u);
+    EXPECT_TRUE(accepted({"--metrics-access", "any"}).metrics_access_any);
+    EXPECT_FALSE(accepted({"--metrics-access", "local"}).metrics_access_any);
+    auto env =
+        accepted({}, {{"SSECAST_METRICS_PER_CHANNEL", "7"}, {"SSECAST_METRICS_ACCESS", "any"}});
+    EXPECT_EQ(env.metrics_per_channel, 7u);
+    EXPECT_TRUE(env.metrics_access_any);
+    expect_invalid({"--metrics-per-channel", "1001"}, "--metrics-per-channel");
+    expect_invalid({"--metrics-per-channel=-1"}, "--metrics-per-channel");
+    expect_invalid({"--metrics-access", "all"}, "--metrics-access");
+    expect_invalid({"--metrics-access", "ANY"}, "--metrics-access");
+}
+
+TEST(Config, AccessLogOption) {
+    EXPECT_TRUE(config{}.access_log);
+    EXPECT_FALSE(accepted({"--access-log", "off"}).access_log);
+    EXPECT_TRUE(accepted({"--access-log", "on"}).access_log);
+    EXPECT_FALSE(accepted({}, {{"SSECAST_ACCESS_LOG", "off"}}).access_log);
+    expect_invalid({"--access-log", "yes"}, "--access-log");
+}
+
+TEST_F(ConfigFile, MetricsAndAccessLogKeysInTheFile) {
+    auto path = write("m.toml",
+                      "metrics-per-channel = 3\nmetrics-access = \"any\"\naccess-log = \"off\"\n");
+    auto cfg = accepted({"--config", path});
+    EXPECT_EQ(cfg.metrics_per_channel, 3u);
+    EXPECT_TRUE(cfg.metrics_access_any);
+    EXPECT_FALSE(cfg.access_log);
 }
 
 // --- configuration file --------------------------------------------------------------------------

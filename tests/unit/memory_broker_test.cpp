@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sse_parser.hpp"
@@ -31,10 +33,12 @@ std::string id(std::uint64_t seq) {
 // A test sink: records every frame it is handed, and how often it was told to flush.
 struct recorder : ssecast::subscriber {
     std::vector<frame> got;
+    std::vector<std::chrono::steady_clock::time_point> published;  // of each frame in `got`
     std::size_t flushes = 0;
     std::size_t unflushed = 0;  // frames handed over since the last flush
-    void deliver(const frame& f) override {
+    void deliver(const frame& f, std::chrono::steady_clock::time_point when) override {
         got.push_back(f);
+        published.push_back(when);
         ++unflushed;
     }
     void flush() override {
@@ -856,4 +860,58 @@ TEST(MemoryBrokerShards, UnsubscribedBeforeTheHandoverRunsGetsNothing) {
     s.loop1.poll();
     EXPECT_TRUE(gone.got.empty());
     EXPECT_EQ(datas(stays.got), strings({"1"}));
+}
+
+TEST(MemoryBroker, LiveDeliveryCarriesThePublishTime) {
+    memory_broker b(options());
+    recorder r;
+    ASSERT_TRUE(b.subscribe({"a"}, std::nullopt, r, 0).accepted);
+    auto before = std::chrono::steady_clock::now();
+    publish(b, {"a"}, "1");
+    auto after = std::chrono::steady_clock::now();
+    ASSERT_EQ(r.published.size(), 1u);
+    EXPECT_GE(r.published[0], before);
+    EXPECT_LE(r.published[0], after);
+}
+
+TEST(MemoryBrokerCensus, CountsChannelsAtOrBelowEachBoundAndNamesTheBusiest) {
+    memory_broker b(options());
+    std::vector<recorder> sinks(8);
+    // "busy" gets 3 subscribers; "mid", "also" and "one" 2 each (a tie, broken by name); "quiet"
+    // none (a publish creates it).
+    std::size_t next = 0;
+    for (auto [name, n] : std::vector<std::pair<std::string, int>>{
+             {"busy", 3}, {"mid", 2}, {"also", 2}, {"one", 1}}) {
+        for (int i = 0; i < n - (name == "busy" ? 1 : 0); ++i)
+            ASSERT_TRUE(b.subscribe({name}, std::nullopt, sinks[next++], 0).accepted);
+    }
+    // One subscriber of two channels counts in both: busy's third, one's second.
+    ASSERT_TRUE(b.subscribe({"busy", "one"}, std::nullopt, sinks[next++], 0).accepted);
+    publish(b, {"quiet"}, "x");
+    ASSERT_EQ(next, sinks.size());
+
+    const std::array<std::size_t, 4> bounds = {0, 1, 2, 10};
+    auto c = b.census(bounds, 3);
+    EXPECT_EQ(c.channels, 5u);
+    EXPECT_EQ(c.subscriptions, 3u + 2u + 2u + 2u);
+    EXPECT_EQ(c.at_most, (std::vector<std::uint64_t>{1, 1, 4, 5}));
+    using entry = std::pair<std::string, std::size_t>;
+    EXPECT_EQ(c.busiest, (std::vector<entry>{{"busy", 3}, {"also", 2}, {"mid", 2}}));
+
+    EXPECT_TRUE(b.census(bounds, 0).busiest.empty());
+    auto all = b.census(bounds, 100);
+    ASSERT_EQ(all.busiest.size(), 5u);
+    EXPECT_EQ(all.busiest.back(), (entry{"quiet", 0}));
+    EXPECT_EQ(all.busiest[3], (entry{"one", 2}));
+}
+
+TEST(MemoryBrokerCensus, EmptyBroker) {
+    memory_broker b(options());
+    const std::array<std::size_t, 2> bounds = {0, 1};
+    auto c = b.census(bounds, 5);
+    EXPECT_EQ(c.channels, 0u);
+    EXPECT_EQ(c.subscriptions, 0u);
+    EXPECT_EQ(c.at_most, (std::vector<std::uint64_t>{0, 0}));
+    EXPECT_TRUE(c.busiest.empty());
+    EXPECT_FALSE(b.unavailable().has_value());
 }
