@@ -153,7 +153,9 @@ bool event_stream::append_bounded(const frame& f) {
         write_queued();
         if (finishing_ || closed_) return false;
     }
-    if (pending_bytes_ + f->size() > queue_limit_) {
+    // An event larger than the limit on its own (--max-body above --max-queue) still goes to a
+    // subscriber that has taken everything before it: the limit bounds what piles up.
+    if (pending_bytes_ > 0 && pending_bytes_ + f->size() > queue_limit_) {
         // May run under the broker's lock: leave the broker alone and close from the event loop.
         finishing_ = true;
         ++hub_.counters().slow_consumer_disconnects;

@@ -246,3 +246,17 @@ TEST(SlowConsumer, ABatchLargerThanTheQueueLimitReachesAReadingSubscriber) {
         EXPECT_EQ(sub.events()[static_cast<std::size_t>(i)].data, std::string(1024, 'a' + i));
     EXPECT_EQ(s.log().find("slow consumer"), std::string::npos) << s.log();
 }
+
+TEST(SlowConsumer, AnEventLargerThanTheQueueLimitReachesAReadingSubscriber) {
+    // --max-body allows events bigger than --max-queue: one of them alone does not make a
+    // subscriber that has taken everything before it a slow consumer.
+    test::server s({"--max-queue", "4KiB", "--max-body", "64KiB"});
+    test::sse_client sub(s.port(), "/events?channel=big");
+    ASSERT_EQ(sub.status(), 200);
+    const std::string big(16 * 1024, 'b');
+    auto res = test::publish(s.port(), json{{"channel", "big"}, {"data", big}}.dump());
+    ASSERT_EQ(res.status, 200) << res.body;
+    ASSERT_TRUE(sub.wait_events(1, 10s)) << s.log();
+    EXPECT_EQ(sub.events()[0].data, big);
+    EXPECT_EQ(s.log().find("slow consumer"), std::string::npos) << s.log();
+}

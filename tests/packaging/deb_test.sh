@@ -27,9 +27,14 @@ echo "deb_test: Depends: $depends"
 depends_names=$(tr ',' '\n' <<<"$depends" | awk '{print $1}')
 # A dependency on PKG, or on a name PKG provides (libspdlog1.10 provides libspdlog1.10-fmt9).
 depends_on() { awk -v p="$1" '$0 == p || index($0, p "-") == 1 { found = 1 } END { exit !found }' <<<"$depends_names"; }
-# Every shared library the binary loads must come from a dependency (dpkg-shlibdeps), and the
-# maintainer scripts need deb-systemd-helper.
-for lib in $(ldd "$release/ssecast" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+# Every shared library the binary links directly (its NEEDED entries; what those load in turn is
+# their own packages' business) must come from a dependency (dpkg-shlibdeps), and the maintainer
+# scripts need deb-systemd-helper.
+needed=$(readelf -d "$release/ssecast" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+[ -n "$needed" ] || fail "readelf found no NEEDED libraries in $release/ssecast"
+for lib in $(ldd "$release/ssecast" | awk -v needed="$needed" '
+    BEGIN { n = split(needed, list, " "); for (i = 1; i <= n; i++) want[list[i]] = 1 }
+    $2 == "=>" && ($1 in want) && $3 ~ /^\// { print $3 }'); do
   pkg=$( (dpkg-query -S "$lib" || dpkg-query -S "$(readlink -f "$lib")" || true) 2>/dev/null | cut -d: -f1 | head -1)
   [ -n "$pkg" ] || fail "no package owns $lib"
   depends_on "$pkg" || fail "Depends lacks $pkg (for $lib)"
