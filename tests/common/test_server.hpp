@@ -72,6 +72,15 @@ inline std::vector<std::string> split_lines(const std::string& text) {
     return lines;
 }
 
+// The lines of `text` (a daemon's log) that contain `needle`.
+inline std::vector<std::string> lines_with(const std::string& text, const std::string& needle) {
+    std::vector<std::string> out;
+    for (auto& line : split_lines(text)) {
+        if (line.find(needle) != std::string::npos) out.push_back(std::move(line));
+    }
+    return out;
+}
+
 struct exit_status {
     bool exited = false;  // false: still running at the deadline (then killed)
     int code = -1;        // exit code, or 128 + signal

@@ -34,20 +34,6 @@ std::uint16_t local_port(int fd) {
     return ntohs(addr.sin_port);
 }
 
-// The log lines that mention `needle`.
-std::vector<std::string> log_lines_with(const std::string& log, const std::string& needle) {
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    while (pos < log.size()) {
-        auto eol = log.find('\n', pos);
-        if (eol == std::string::npos) eol = log.size();
-        auto line = log.substr(pos, eol - pos);
-        if (line.find(needle) != std::string::npos) out.push_back(line);
-        pos = eol + 1;
-    }
-    return out;
-}
-
 // Reads the healthy subscriber on its own thread, as a real client would, and says how far it got.
 class background_reader {
   public:
@@ -151,11 +137,12 @@ TEST(SlowConsumer, NonReaderIsCutOffAndHealthySubscriberGetsEverything) {
 
     // The disconnect is logged for the non-reader's connection, with the reason.
     auto log = s.log();
-    auto slow_lines = log_lines_with(log, "peer=127.0.0.1:" + std::to_string(slow_port) + " ");
+    auto slow_lines = test::lines_with(log, "peer=127.0.0.1:" + std::to_string(slow_port) + " ");
     ASSERT_EQ(slow_lines.size(), 1u) << log;
     EXPECT_NE(slow_lines[0].find("stream end"), std::string::npos) << slow_lines[0];
     EXPECT_NE(slow_lines[0].find("reason=slow consumer"), std::string::npos) << slow_lines[0];
-    EXPECT_TRUE(log_lines_with(log, "peer=127.0.0.1:" + std::to_string(healthy_port) + " ").empty())
+    EXPECT_TRUE(
+        test::lines_with(log, "peer=127.0.0.1:" + std::to_string(healthy_port) + " ").empty())
         << log;
 
     // Every event went to both subscribers until the cut, then to the healthy one only.
