@@ -130,12 +130,14 @@ std::string render_metrics(hub& owner) {
     auto& c = owner.counters();
     std::uint64_t bytes_sent = 0;
     std::uint64_t events_dropped = 0;
+    std::size_t send_queue = 0;
     histogram_snapshot publish_duration;
     histogram_snapshot publish_to_write;
     for (const auto& w : owner.workers()) {
         const auto& m = w->metrics();
         bytes_sent += m.bytes_sent.load(std::memory_order_relaxed);
         events_dropped += m.events_dropped.load(std::memory_order_relaxed);
+        send_queue += w->sends().waiting();
         publish_duration.merge(m.publish_duration.snapshot());
         publish_to_write.merge(m.publish_to_write.snapshot());
     }
@@ -160,6 +162,10 @@ std::string render_metrics(hub& owner) {
     out.gauge("ssecast_subscribers", "Open event streams (GET /events).",
               static_cast<double>(owner.streams()));
     out.gauge("ssecast_channels", "Channels that exist.", static_cast<double>(stats.channels));
+    out.gauge("ssecast_send_queue",
+              "Event streams waiting for their event loop's send scheduler (at most one entry per "
+              "stream).",
+              static_cast<double>(send_queue));
     out.counter("ssecast_connections_accepted_total", "Client connections accepted.",
                 c.connections_accepted.load(std::memory_order_relaxed));
     out.counter("ssecast_connections_refused_total",

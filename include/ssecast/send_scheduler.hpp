@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -41,17 +42,19 @@ class send_scheduler {
     void cancel(sendable& s);
 
     // Waiting to be sent: at most one entry per scheduled sendable (bounded by the connections).
-    std::size_t waiting() const { return waiting_; }
+    // Any thread may read it (GET /metrics); only the loop's thread changes it.
+    std::size_t waiting() const { return waiting_.load(std::memory_order_relaxed); }
 
   private:
     void run_chunk();
+    void add_waiting(int delta);
 
     boost::asio::io_context& io_;
     std::size_t chunk_;
     // FIFO of scheduled sendables; cancelled ones become nullptr. Entry i has ticket popped_+i+1.
     std::deque<sendable*> queue_;
     std::uint64_t popped_ = 0;
-    std::size_t waiting_ = 0;
+    std::atomic<std::size_t> waiting_{0};
     bool posted_ = false;
 };
 

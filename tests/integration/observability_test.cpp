@@ -63,20 +63,6 @@ std::size_t received(const test::sse_client& c) {
     return c.head().size() + 4 + c.raw().size();
 }
 
-// The log lines that contain `needle`.
-std::vector<std::string> lines_with(const std::string& log, const std::string& needle) {
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    while (pos < log.size()) {
-        auto eol = log.find('\n', pos);
-        if (eol == std::string::npos) eol = log.size();
-        auto line = log.substr(pos, eol - pos);
-        if (line.find(needle) != std::string::npos) out.push_back(line);
-        pos = eol + 1;
-    }
-    return out;
-}
-
 // Sends one request with Connection: close and returns every byte of the answer.
 std::string raw_exchange(std::uint16_t port, const std::string& method, const std::string& target,
                          const std::string& body = "", const test::header_map& headers = {}) {
@@ -100,6 +86,7 @@ TEST(Metrics, EveryFamilyIsThereWithHelpAndType) {
         {"ssecast_connections", "gauge"},
         {"ssecast_subscribers", "gauge"},
         {"ssecast_channels", "gauge"},
+        {"ssecast_send_queue", "gauge"},
         {"ssecast_connections_accepted_total", "counter"},
         {"ssecast_connections_refused_total", "counter"},
         {"ssecast_requests_rejected_total", "counter"},
@@ -139,6 +126,7 @@ TEST(Metrics, EveryFamilyIsThereWithHelpAndType) {
     EXPECT_EQ(m.at("ssecast_connections"), 1);  // this scrape
     EXPECT_EQ(m.at("ssecast_subscribers"), 0);
     EXPECT_EQ(m.at("ssecast_channels"), 0);
+    EXPECT_EQ(m.at("ssecast_send_queue"), 0);
     EXPECT_EQ(m.hist("ssecast_channel_subscribers").count, 0);
 }
 
@@ -441,7 +429,7 @@ TEST(AccessLog, OneInfoLinePerAnsweredRequest) {
 
     auto expect_line = [&](const std::string& prefix) {
         ASSERT_TRUE(s.wait_for_log(prefix)) << prefix << "\n" << s.log();
-        auto lines = lines_with(s.log(), prefix);
+        auto lines = test::lines_with(s.log(), prefix);
         ASSERT_EQ(lines.size(), 1u) << s.log();
         EXPECT_NE(lines[0].find(" info request peer="), std::string::npos) << lines[0];
         // The line ends with the duration in milliseconds.
@@ -459,12 +447,13 @@ TEST(AccessLog, OneInfoLinePerAnsweredRequest) {
     expect_line("request peer=127.0.0.1 method=GET path=/nope?x=1 status=404 bytes=" +
                 std::to_string(missing.size()));
     // The rejection keeps its own warning with the reason.
-    EXPECT_EQ(lines_with(s.log(), "rejected peer=127.0.0.1 method=GET path=/nope?x=1").size(), 1u);
+    EXPECT_EQ(test::lines_with(s.log(), "rejected peer=127.0.0.1 method=GET path=/nope?x=1").size(),
+              1u);
 
     // A stream is not a plain request: it logs its own line when it ends, no request line.
     { test::sse_client sub(s.port(), "/events?channel=a"); }
     ASSERT_TRUE(s.wait_for_log("stream end"));
-    EXPECT_TRUE(lines_with(s.log(), "path=/events").empty()) << s.log();
+    EXPECT_TRUE(test::lines_with(s.log(), "path=/events").empty()) << s.log();
 }
 
 // At warn there are no request lines. The daemon starts at info (the test finds its port in the
@@ -483,7 +472,8 @@ TEST(AccessLog, NoRequestLinesBelowInfo) {
         EXPECT_EQ(test::request(s.port(), "GET", path).status, 404);
         EXPECT_EQ(test::request(s.port(), "GET", path + "-marker").status, 404);
         EXPECT_TRUE(s.wait_for_log("path=" + path + "-marker "));
-        return !lines_with(s.log(), "request peer=127.0.0.1 method=GET path=" + path + " ").empty();
+        return !test::lines_with(s.log(), "request peer=127.0.0.1 method=GET path=" + path + " ")
+                    .empty();
     };
     // The reload is applied at some point after the signal.
     bool quiet = false;
@@ -494,8 +484,9 @@ TEST(AccessLog, NoRequestLinesBelowInfo) {
     EXPECT_FALSE(got_request_line("/after"));
     ASSERT_EQ(test::request(s.port(), "GET", "/healthz").status, 200);
     got_request_line("/last");
-    EXPECT_TRUE(lines_with(s.log(), "path=/healthz").empty()) << s.log();
-    EXPECT_EQ(lines_with(s.log(), "rejected peer=127.0.0.1 method=GET path=/after").size(), 2u);
+    EXPECT_TRUE(test::lines_with(s.log(), "path=/healthz").empty()) << s.log();
+    EXPECT_EQ(test::lines_with(s.log(), "rejected peer=127.0.0.1 method=GET path=/after").size(),
+              2u);
     std::filesystem::remove_all(dir);
 }
 
@@ -505,5 +496,5 @@ TEST(AccessLog, OffMeansNoRequestLinesAtInfo) {
     // Once the later request's warning is in the log, the first's request line would be too.
     ASSERT_EQ(test::request(s.port(), "GET", "/marker").status, 404);
     ASSERT_TRUE(s.wait_for_log("path=/marker "));
-    EXPECT_TRUE(lines_with(s.log(), "request peer=").empty()) << s.log();
+    EXPECT_TRUE(test::lines_with(s.log(), "request peer=").empty()) << s.log();
 }
