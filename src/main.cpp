@@ -4,9 +4,9 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "ssecast/config.hpp"
-#include "ssecast/hub.hpp"
-#include "ssecast/logging.hpp"
+#include "ssecast/app/daemon.hpp"
+#include "ssecast/app/logging.hpp"
+#include "ssecast/config/config.hpp"
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv, argv + argc);
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     }
     auto& cfg = std::get<ssecast::config>(loaded);
     ssecast::setup_logging(cfg.log_level, cfg.log_format);
-    int code = ssecast::hub(cfg, load).run();
+    int code = ssecast::daemon(cfg, load).run();
     spdlog::shutdown();
     return code;
 }

@@ -1,4 +1,4 @@
-#include "ssecast/config.hpp"
+#include "ssecast/config/config.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "ssecast/cors.hpp"
+#include "ssecast/http/cors.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ssecast/event_id.hpp"
+#include "ssecast/core/event_id.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ssecast/memory_broker.hpp"
+#include "ssecast/backend/memory/memory_broker.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "sse_parser.hpp"
-#include "ssecast/event_id.hpp"
+#include "ssecast/core/event_id.hpp"
 
 namespace {
 

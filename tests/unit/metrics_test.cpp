@@ -1,4 +1,4 @@
-#include "ssecast/metrics.hpp"
+#include "ssecast/metrics/metrics.hpp"
 
 #include <gtest/gtest.h>
 

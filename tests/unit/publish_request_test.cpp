@@ -1,4 +1,4 @@
-#include "ssecast/publish_request.hpp"
+#include "ssecast/core/publish_request.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ssecast/publisher_access.hpp"
+#include "ssecast/http/publisher_access.hpp"
 
 #include <gtest/gtest.h>
 

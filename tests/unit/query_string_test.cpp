@@ -1,4 +1,4 @@
-#include "ssecast/query_string.hpp"
+#include "ssecast/http/query_string.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ssecast/ring_buffer.hpp"
+#include "ssecast/backend/memory/ring_buffer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ssecast/send_scheduler.hpp"
+#include "ssecast/sse/send_scheduler.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ssecast/sse_frame.hpp"
+#include "ssecast/sse/sse_frame.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ssecast/validation.hpp"
+#include "ssecast/core/validation.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ssecast/app/worker.hpp"
+#include "ssecast/backend/broker.hpp"
+#include "ssecast/config/config.hpp"
+#include "ssecast/http/cors.hpp"
+
+namespace ssecast {
+
+class listener;
+class service_manager;
+
+// Counters kept by the HTTP side (the broker keeps its own); updated from every worker.
+struct daemon_counters {
+    std::atomic<std::uint64_t> connections_accepted{0};
+    std::atomic<std::uint64_t> connections_refused{0};  // over --max-connections
+    std::atomic<std::uint64_t> requests_rejected{0};    // answered 4xx/5xx
+    std::atomic<std::uint64_t> slow_consumer_disconnects{0};
+    std::atomic<std::uint64_t> streams_started{0};
+};
+
+// The daemon: the workers (one event loop per thread, each owning the connections it serves),
+// the listener that spreads connections over them, the broker, signals and housekeeping.
+class daemon {
+  public:
+    // `reload` re-reads the configuration on SIGHUP.
+    daemon(config cfg, std::function<std::variant<config, config_exit>()> reload);
+    ~daemon();
+
+    // Listens and serves until SIGTERM or SIGINT. Returns the process exit code.
+    int run();
+
+    broker& store() { return *broker_; }
+    const config& settings() const { return config_; }
+    daemon_counters& counters() { return counters_; }
+    const cors& cross_origin() const { return cors_; }
+    bool shutting_down() const { return shutting_down_.load(std::memory_order_relaxed); }
+    std::chrono::steady_clock::duration uptime() const {
+        return std::chrono::steady_clock::now() - started_;
+    }
+    std::chrono::system_clock::time_point start_time() const { return started_wall_; }
+    std::size_t connections() const { return connections_.load(std::memory_order_relaxed); }
+    std::size_t streams() const { return streams_.load(std::memory_order_relaxed); }
+
+    // Fixed from construction on: safe to read from any worker.
+    const std::vector<std::unique_ptr<worker>>& workers() const { return workers_; }
+
+    // The worker that gets the next connection (round robin), and handing it over.
+    worker& next_worker();
+    void dispatch(worker& target, boost::asio::ip::tcp::socket socket);
+
+    void connection_opened(bool stream = false);
+    void connection_closed(bool stream = false);
+
+  private:
+    bool open_listener();
+    void on_signal(int signo);
+    void begin_shutdown();
+    void stop_all();
+    void reload_config();
+    void schedule_maintenance();
+
+    config config_;
+    cors cors_{config_};
+    std::function<std::variant<config, config_exit>()> reload_;
+    daemon_counters counters_;
+    std::atomic<std::size_t> connections_{0};
+    std::atomic<std::size_t> streams_{0};
+    std::atomic<bool> shutting_down_{false};
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
+    std::size_t connection_limit_ = 0;
+    std::size_t next_worker_ = 0;
+    // Declared before the workers: connections destroyed with a worker's loop unsubscribe.
+    std::unique_ptr<broker> broker_;
+    std::vector<std::unique_ptr<worker>> workers_;
+    // The rest lives on worker 0's loop.
+    std::unique_ptr<listener> listener_;
+    std::string listening_on_;  // "IP:PORT"
+    std::unique_ptr<service_manager> service_manager_;
+    std::unique_ptr<boost::asio::signal_set> signals_;
+    std::unique_ptr<boost::asio::steady_timer> maintenance_timer_;
+    std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;
+};
+
+}  // namespace ssecast

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstddef>
+#include <unordered_set>
+
+#include "ssecast/metrics/metrics.hpp"
+#include "ssecast/sse/send_scheduler.hpp"
+
+namespace ssecast {
+
+class event_stream;
+class http_session;
+class daemon;
+
+// One event loop on one thread, and the connections it owns: their sessions, their streams (the
+// broker's shard `index()`), the scheduler of their sends, one heartbeat timer for all the streams
+// and one timer that checks the request deadlines of all the sessions.
+class worker {
+  public:
+    worker(daemon& owner, std::size_t index);
+    ~worker();
+
+    boost::asio::io_context& io() { return io_; }
+    std::size_t index() const { return index_; }
+    daemon& owner() { return daemon_; }
+    send_scheduler& sends() { return sends_; }
+    worker_metrics& metrics() { return metrics_; }
+    const worker_metrics& metrics() const { return metrics_; }
+
+    // On this worker's thread.
+    void accept(boost::asio::ip::tcp::socket socket, bool over_capacity);
+    // The heartbeat and the sweep of request deadlines.
+    void start_timers();
+    void begin_shutdown();
+
+    void add(http_session& session);
+    void remove(http_session& session);
+    void add(event_stream& stream);
+    void remove(event_stream& stream);
+
+  private:
+    void schedule_heartbeat();
+    void schedule_sweep();
+
+    daemon& daemon_;
+    std::size_t index_;
+    std::unordered_set<http_session*> sessions_;
+    std::unordered_set<event_stream*> streams_;
+    worker_metrics metrics_;
+    // Before io_, which it only keeps a reference to: streams destroyed with io_ cancel here.
+    send_scheduler sends_{io_};
+    // After the sets: connections still pending when the loop stops are destroyed with io_ and
+    // deregister from the sets as they go.
+    boost::asio::io_context io_{1};
+    boost::asio::steady_timer heartbeat_timer_{io_};
+    boost::asio::steady_timer sweep_timer_{io_};  // request deadlines of the sessions
+};
+
+}  // namespace ssecast

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <spdlog/common.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ssecast {
+
+// text: "TIME LEVEL MESSAGE" lines; json: one {"time","level","message"} object per line.
+enum class log_format { text, json };
+
+struct config {
+    std::string listen_host = "0.0.0.0";
+    std::uint16_t listen_port = 8080;
+    std::optional<std::string> config_file;
+    std::size_t threads = 0;  // event loops; 0: one per CPU core
+    std::chrono::milliseconds heartbeat{15'000};
+    std::size_t history = 1000;
+    std::optional<std::chrono::milliseconds> history_max_age;  // none: events expire by count only
+    std::size_t max_body = 64 * 1024;
+    std::size_t max_queue = 1024 * 1024;
+    std::size_t max_connections = 100'000;
+    std::size_t max_channels = 10'000;
+    std::chrono::milliseconds channel_grace{60'000};
+    std::chrono::milliseconds reconnect_delay{3'000};
+    std::chrono::milliseconds request_timeout{30'000};
+    std::chrono::milliseconds shutdown_timeout{5'000};
+    // Streams are ended (with a retry:) after this long, give or take 10%: clients reconnect and
+    // spread over the instances. None: streams last as long as the client stays.
+    std::optional<std::chrono::milliseconds> max_stream_duration;
+    // Origins whose pages may use the API across origins: exact "scheme://host[:port]" values, or
+    // "*" for any. Empty: none (same-origin pages only).
+    std::vector<std::string> cors_origins;
+    bool cors_credentials = false;        // allow cookies/credentials on cross-origin requests
+    bool demo_page = true;                // GET / serves the built-in demo page
+    std::size_t metrics_per_channel = 0;  // channels with their own series in GET /metrics
+    bool metrics_access_any = false;      // GET /metrics for every peer, not local ones only
+    bool access_log = true;               // one info line per answered plain request
+    spdlog::level::level_enum log_level = spdlog::level::info;
+    ssecast::log_format log_format = ssecast::log_format::text;
+};
+
+// What to do instead of running: print `output` and exit with `exit_code` (0 for --help and
+// --version, 2 for invalid configuration).
+struct config_exit {
+    int exit_code = 0;
+    std::string output;
+};
+
+using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// Reads the configuration from, in decreasing precedence: command-line flags, SSECAST_*
+// environment variables, the TOML file named by --config, the built-in defaults.
+std::variant<config, config_exit> parse_config(const std::vector<std::string>& args,
+                                               const env_lookup& env);
+
+// "15s", "500ms", "2m", "1h"; a bare number is seconds.
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
+// "65536", "64KiB", "64K", "1MiB", "1M", "1GiB" (K, KB, KiB are all 1024).
+std::optional<std::size_t> parse_size(const std::string& text);
+std::string format_duration(std::chrono::milliseconds d);
+// Splits a comma-separated --cors-origins value into `out`; the problem when it is not valid.
+std::optional<std::string> parse_origins(const std::string& text, std::vector<std::string>& out);
+
+}  // namespace ssecast

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ssecast/http/router.hpp"
+
+namespace ssecast {
+
+class daemon;
+class worker;
+
+// One client connection while it speaks plain HTTP/1.1: reads requests (keep-alive), answers
+// them, or hands its socket to an event_stream for GET /events.
+class http_session : public std::enable_shared_from_this<http_session> {
+  public:
+    http_session(boost::asio::ip::tcp::socket socket, worker& owner, bool over_capacity);
+    ~http_session();
+
+    using clock = std::chrono::steady_clock;
+
+    void run() { read_request(); }
+    // Called by the worker's sweep: a request (or answer) that has run past its time is dropped.
+    void check_deadline(clock::time_point now);
+    // Shutdown: finish the answer being written, then close instead of waiting for another request.
+    void shutdown();
+
+  private:
+    void read_request();
+    void wait_readable();
+    void read_available();
+    void parse_buffered();
+    void on_read(boost::beast::error_code ec);
+    void send(reply r, const std::string& method, const std::string& target);
+    // The access log line of an answer that is out, at info level.
+    void log_request(std::string_view method, std::string_view target, http::status status) const;
+    // The answer is out: next request, close, or linger.
+    void answered();
+    void linger();
+    void discard_input();
+    void close();
+    // The read or write being started must be done within `timeout` (see check_deadline).
+    void expires_after(std::chrono::milliseconds timeout);
+
+    boost::asio::ip::tcp::socket socket_;
+    // One deadline per session, checked by the worker's sweep: no timer operation per request.
+    clock::time_point deadline_ = clock::time_point::max();
+    clock::time_point request_read_;  // when the request being answered was fully read
+    boost::beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    worker& worker_;
+    daemon& daemon_;
+    boost::asio::ip::tcp::endpoint peer_;
+    bool over_capacity_;
+    bool reading_ = false;
+    std::string out_;  // the answer being written
+    bool keep_alive_ = true;
+    bool malformed_ = false;  // the last request could not be parsed: refuse it, then close
+};
+
+}  // namespace ssecast

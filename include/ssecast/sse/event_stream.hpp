@@ -1,0 +1,86 @@
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ssecast/backend/subscriber.hpp"
+#include "ssecast/sse/send_scheduler.hpp"
+#include "ssecast/sse/sse_frame.hpp"
+
+namespace ssecast {
+
+class daemon;
+class worker;
+
+// One open GET /events response: the subscriber side of the broker. Queues shared frames and
+// writes everything queued in one gathered write when its worker's send scheduler gets to it.
+class event_stream final : public subscriber,
+                           public sendable,
+                           public std::enable_shared_from_this<event_stream> {
+  public:
+    event_stream(boost::asio::ip::tcp::socket socket, worker& owner,
+                 std::vector<std::string> channels, boost::asio::ip::tcp::endpoint peer);
+    ~event_stream();
+
+    // Sends the response header (with `extra_headers`, complete lines), subscribes, and queues
+    // what the client missed.
+    void start(std::optional<std::string> last_event_id, const std::string& extra_headers = {});
+    // For the worker's sweep: a stream past --max-stream-duration is ended with a retry:.
+    bool expired(std::chrono::steady_clock::time_point now) const { return now >= expires_; }
+    void end_expired();
+
+    void deliver(const frame& f, std::chrono::steady_clock::time_point published) override;
+    void flush() override;
+    void send_now() override;
+    void heartbeat();
+    // Tells the client when to come back, then ends the stream once that has been sent.
+    void finish(std::chrono::milliseconds retry, const char* reason);
+
+  private:
+    // Queues within the subscriber's byte limit; past it, disconnects the subscriber.
+    bool append_bounded(const frame& f);
+    bool enqueue(const frame& f);
+    // Queues without starting a write, to send several frames in one.
+    void append(const frame& f);
+    void write_queued();
+    // A write is out: how long its oldest live event took since its publish.
+    void written(std::chrono::steady_clock::time_point oldest_published);
+    void watch_peer();
+    void close(std::string reason);
+    // close() from the event loop, for callers that may be inside the broker's delivery loop.
+    void close_later(std::string reason);
+
+    boost::asio::ip::tcp::socket socket_;
+    worker& worker_;
+    daemon& daemon_;
+    std::vector<std::string> channels_;
+    boost::asio::ip::tcp::endpoint peer_;
+    std::vector<frame> queue_;
+    std::vector<frame> in_flight_;
+    std::vector<boost::asio::const_buffer> buffers_;
+    std::size_t pending_bytes_ = 0;  // queued + being written
+    std::size_t queue_limit_ = 0;
+    std::uint64_t subscription_ = 0;
+    std::uint64_t bytes_sent_ = 0;
+    std::uint64_t events_queued_ = 0;
+    std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point expires_ = std::chrono::steady_clock::time_point::max();
+    // Publish times of the oldest live event queued and of the oldest in the write under way;
+    // max(): none.
+    std::chrono::steady_clock::time_point queued_published_ =
+        std::chrono::steady_clock::time_point::max();
+    std::chrono::steady_clock::time_point in_flight_published_ =
+        std::chrono::steady_clock::time_point::max();
+    bool subscribed_ = false;
+    bool writing_ = false;
+    bool finishing_ = false;  // no more events; close once the queue is written
+    bool closed_ = false;
+    const char* finish_reason_ = "";
+};
+
+}  // namespace ssecast

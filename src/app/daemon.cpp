@@ -1,0 +1,249 @@
+#include "ssecast/app/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <boost/asio/post.hpp>
+#include <thread>
+
+#include "ssecast/app/listener.hpp"
+#include "ssecast/app/logging.hpp"
+#include "ssecast/app/service_manager.hpp"
+#include "ssecast/backend/memory/memory_broker.hpp"
+#include "ssecast/version.hpp"
+
+namespace ssecast {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Descriptors kept free for the listener, logging and the odd file.
+constexpr rlim_t reserved_descriptors = 64;
+// Past the limit a connection still gets a clear answer (a retry: for streams, 503 for the rest),
+// but only this many at once; beyond that it is closed straight away.
+constexpr std::size_t overflow_answers = reserved_descriptors / 2;
+
+// Raises the soft open-files limit to the hard one and returns how many connections fit.
+std::size_t connection_capacity(std::size_t wanted) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur == RLIM_INFINITY) return wanted;
+    auto fit = limit.rlim_cur > reserved_descriptors ? limit.rlim_cur - reserved_descriptors : 1;
+    return std::min<std::size_t>(wanted, fit);
+}
+
+std::uint64_t run_epoch() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+}  // namespace
+
+daemon::daemon(config cfg, std::function<std::variant<config, config_exit>()> reload)
+    : config_(std::move(cfg)), reload_(std::move(reload)) {
+    auto threads = config_.threads != 0
+                       ? config_.threads
+                       : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    for (std::size_t i = 0; i < threads; ++i)
+        workers_.push_back(std::make_unique<worker>(*this, i));
+    memory_broker_options options;
+    options.history = config_.history;
+    options.max_age = config_.history_max_age;
+    options.max_channels = config_.max_channels;
+    options.channel_grace = config_.channel_grace;
+    options.epoch = run_epoch();
+    for (auto& w : workers_) options.shards.push_back(w->io().get_executor());
+    broker_ = std::make_unique<memory_broker>(std::move(options));
+    auto& io = workers_.front()->io();
+    signals_ = std::make_unique<asio::signal_set>(io);
+    maintenance_timer_ = std::make_unique<asio::steady_timer>(io);
+    shutdown_timer_ = std::make_unique<asio::steady_timer>(io);
+    service_manager_ = std::make_unique<service_manager>(io);
+}
+
+daemon::~daemon() {
+    // Loop objects go before the workers whose io_context they use.
+    listener_.reset();
+    signals_.reset();
+    maintenance_timer_.reset();
+    shutdown_timer_.reset();
+    service_manager_.reset();
+}
+
+bool daemon::open_listener() {
+    auto& io = workers_.front()->io();
+    try {
+        if (auto passed = service_manager::passed_listener()) {
+            listener_ = std::make_unique<listener>(*this, io, passed->protocol, passed->fd);
+            return true;
+        }
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot use the socket passed by systemd: {}", e.what());
+        return false;
+    }
+    asio::ip::tcp::endpoint endpoint{asio::ip::make_address(config_.listen_host),
+                                     config_.listen_port};
+    try {
+        listener_ = std::make_unique<listener>(*this, io, endpoint);
+    } catch (const boost::system::system_error& e) {
+        spdlog::critical("cannot listen on {}:{}: {}", config_.listen_host, config_.listen_port,
+                         e.code().message());
+        return false;
+    }
+    return true;
+}
+
+int daemon::run() {
+    connection_limit_ = connection_capacity(config_.max_connections);
+    if (!open_listener()) return 1;
+    auto bound = listener_->local_endpoint();
+    listening_on_ = bound.address().to_string() + ":" + std::to_string(bound.port());
+    // Before the startup line: whoever waits for it (a test, a script) may signal at once.
+    signals_->add(SIGINT);
+    signals_->add(SIGTERM);
+    signals_->add(SIGHUP);
+    signals_->async_wait([this](boost::system::error_code ec, int signo) {
+        if (!ec) on_signal(signo);
+    });
+    if (connection_limit_ < config_.max_connections) {
+        spdlog::warn("open-files limit allows only {} connections (--max-connections is {})",
+                     connection_limit_, config_.max_connections);
+    }
+    spdlog::info(
+        "ssecast {} listening on {}{} threads={} heartbeat={} history={} history_max_age={} "
+        "max_body={} max_queue={} max_connections={} max_channels={} reconnect_delay={}{}",
+        version, listening_on_, listener_->adopted() ? " (socket from systemd)" : "",
+        workers_.size(), format_duration(config_.heartbeat), config_.history,
+        config_.history_max_age ? format_duration(*config_.history_max_age) : "off",
+        config_.max_body, config_.max_queue, connection_limit_, config_.max_channels,
+        format_duration(config_.reconnect_delay),
+        config_.config_file ? " config=" + *config_.config_file : "");
+
+    listener_->start();
+    schedule_maintenance();
+    for (auto& w : workers_) w->start_timers();
+    // The acceptor listens: connections made from now on wait in its backlog for the loops.
+    service_manager_->ready("listening on " + listening_on_);
+    service_manager_->start_watchdog();
+
+    // Worker 0 runs on this thread, the others on their own.
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < workers_.size(); ++i) {
+        threads.emplace_back([w = workers_[i].get()] { w->io().run(); });
+    }
+    workers_.front()->io().run();
+    stop_all();
+    for (auto& t : threads) t.join();
+    spdlog::info("ssecast stopped");
+    return 0;
+}
+
+worker& daemon::next_worker() {
+    // Only the listener calls this, on worker 0's thread.
+    auto& w = *workers_[next_worker_];
+    next_worker_ = (next_worker_ + 1) % workers_.size();
+    return w;
+}
+
+void daemon::dispatch(worker& target, asio::ip::tcp::socket socket) {
+    ++counters_.connections_accepted;
+    auto open = connections();
+    bool over = open >= connection_limit_;
+    if (over) ++counters_.connections_refused;
+    if (over && open >= connection_limit_ + overflow_answers) {
+        spdlog::warn("connection limit {} reached: closed a new connection without answering",
+                     connection_limit_);
+        return;
+    }
+    // Counted now, so that a burst of accepts sees the connections its predecessors opened.
+    connection_opened();
+    asio::post(target.io(), [&target, over, this, s = std::move(socket)]() mutable {
+        target.accept(std::move(s), over);
+        connection_closed();
+    });
+}
+
+void daemon::connection_opened(bool stream) {
+    connections_.fetch_add(1, std::memory_order_relaxed);
+    if (stream) streams_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void daemon::connection_closed(bool stream) {
+    if (stream) streams_.fetch_sub(1, std::memory_order_relaxed);
+    if (connections_.fetch_sub(1, std::memory_order_acq_rel) == 1 && shutting_down()) stop_all();
+}
+
+void daemon::on_signal(int signo) {
+    if (signo == SIGHUP) {
+        reload_config();
+    } else if (!shutting_down()) {
+        spdlog::info("received {}, shutting down: {} streams, {} other connections",
+                     signo == SIGTERM ? "SIGTERM" : "SIGINT", streams(), connections() - streams());
+        begin_shutdown();
+    } else {
+        spdlog::warn("second signal during shutdown: stopping now");
+        stop_all();
+        return;
+    }
+    signals_->async_wait([this](boost::system::error_code ec, int next) {
+        if (!ec) on_signal(next);
+    });
+}
+
+void daemon::begin_shutdown() {
+    shutting_down_ = true;
+    service_manager_->stopping("shutting down: " + std::to_string(connections()) +
+                               " connections open");
+    listener_->stop();
+    maintenance_timer_->cancel();
+    shutdown_timer_->expires_after(config_.shutdown_timeout);
+    shutdown_timer_->async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        spdlog::warn("shutdown timeout: closing {} connections that are still open", connections());
+        stop_all();
+    });
+    if (connections() == 0) return stop_all();
+    for (auto& w : workers_) asio::post(w->io(), [w = w.get()] { w->begin_shutdown(); });
+}
+
+void daemon::stop_all() {
+    for (auto& w : workers_) w->io().stop();
+}
+
+void daemon::reload_config() {
+    service_manager_->reloading();
+    auto next = reload_();
+    if (auto* failed = std::get_if<config_exit>(&next)) {
+        spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}",
+                      failed->output);
+        service_manager_->ready("listening on " + listening_on_ +
+                                "; configuration not reloaded (see the log)");
+        return;
+    }
+    const auto& fresh = std::get<config>(next);
+    // Only the log level changes at run time; spdlog's level is safe to set from any thread.
+    set_log_level(fresh.log_level);
+    spdlog::info(
+        "SIGHUP: configuration reloaded; log level is {} (other options take effect at restart)",
+        spdlog::level::to_string_view(fresh.log_level));
+    service_manager_->ready("listening on " + listening_on_ + "; configuration reloaded");
+}
+
+void daemon::schedule_maintenance() {
+    maintenance_timer_->expires_after(1s);
+    maintenance_timer_->async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        broker_->maintain(std::chrono::steady_clock::now());
+        schedule_maintenance();
+    });
+}
+
+}  // namespace ssecast

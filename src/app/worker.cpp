@@ -1,0 +1,84 @@
+#include "ssecast/app/worker.hpp"
+
+#include "ssecast/app/daemon.hpp"
+#include "ssecast/http/http_session.hpp"
+#include "ssecast/sse/event_stream.hpp"
+#include "ssecast/sse/jitter.hpp"
+
+namespace ssecast {
+
+worker::worker(daemon& owner, std::size_t index) : daemon_(owner), index_(index) {}
+
+worker::~worker() = default;
+
+void worker::accept(boost::asio::ip::tcp::socket socket, bool over_capacity) {
+    std::make_shared<http_session>(std::move(socket), *this, over_capacity)->run();
+}
+
+void worker::start_timers() {
+    schedule_heartbeat();
+    schedule_sweep();
+}
+
+void worker::schedule_sweep() {
+    // Fine enough for --request-timeout (1 s at least), and one timer for all the sessions.
+    sweep_timer_.expires_after(std::chrono::milliseconds(250));
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        auto now = http_session::clock::now();
+        for (auto* session : sessions_) session->check_deadline(now);
+        if (daemon_.settings().max_stream_duration) {
+            // Collected first: ending a stream may close it, which removes it from the set.
+            std::vector<event_stream*> expired;
+            for (auto* stream : streams_) {
+                if (stream->expired(now)) expired.push_back(stream);
+            }
+            for (auto* stream : expired) stream->end_expired();
+        }
+        // While shutting down, answers being written keep their deadline until the last is gone.
+        if (daemon_.shutting_down() && sessions_.empty()) return;
+        schedule_sweep();
+    });
+}
+
+void worker::schedule_heartbeat() {
+    heartbeat_timer_.expires_after(daemon_.settings().heartbeat);
+    heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        for (auto* stream : streams_) stream->heartbeat();
+        schedule_heartbeat();
+    });
+}
+
+void worker::begin_shutdown() {
+    heartbeat_timer_.cancel();
+    // finish() and shutdown() may close connections at once, which removes them from the sets.
+    std::vector<event_stream*> streams(streams_.begin(), streams_.end());
+    for (auto* stream : streams)
+        stream->finish(jittered_retry(daemon_.settings().reconnect_delay), "shutting down");
+    std::vector<http_session*> sessions(sessions_.begin(), sessions_.end());
+    for (auto* session : sessions) session->shutdown();
+}
+
+void worker::add(http_session& session) {
+    sessions_.insert(&session);
+    daemon_.connection_opened();
+}
+
+void worker::remove(http_session& session) {
+    sessions_.erase(&session);
+    daemon_.connection_closed();
+}
+
+void worker::add(event_stream& stream) {
+    streams_.insert(&stream);
+    daemon_.connection_opened(true);
+}
+
+void worker::remove(event_stream& stream) {
+    sends_.cancel(stream);
+    streams_.erase(&stream);
+    daemon_.connection_closed(true);
+}
+
+}  // namespace ssecast

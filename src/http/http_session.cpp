@@ -1,0 +1,236 @@
+#include "ssecast/http/http_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "ssecast/app/daemon.hpp"
+#include "ssecast/app/worker.hpp"
+#include "ssecast/sse/event_stream.hpp"
+
+namespace ssecast {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t max_header_bytes = 16 * 1024;
+
+}  // namespace
+
+http_session::http_session(asio::ip::tcp::socket socket, worker& owner, bool over_capacity)
+    : socket_(std::move(socket)),
+      worker_(owner),
+      daemon_(owner.owner()),
+      over_capacity_(over_capacity) {
+    boost::system::error_code ec;
+    peer_ = socket_.remote_endpoint(ec);
+    // Answers are written synchronously when the socket has room (see send()).
+    socket_.non_blocking(true, ec);
+    worker_.add(*this);
+}
+
+http_session::~http_session() {
+    worker_.remove(*this);
+}
+
+void http_session::read_request() {
+    if (daemon_.shutting_down()) return close();
+    parser_.emplace();
+    parser_->body_limit(daemon_.settings().max_body);
+    parser_->header_limit(max_header_bytes);
+    parser_->eager(true);
+    expires_after(daemon_.settings().request_timeout);
+    reading_ = true;
+    if (buffer_.size() == 0) return wait_readable();
+    // A pipelined request is already here: parse it from the loop, not from inside the answer to
+    // the previous one, so that a long pipeline does not recurse.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->parse_buffered(); });
+}
+
+// The read loop is ours rather than http::async_read: a wait for readability, then a
+// non-blocking read and the parser, with no composed operation per request.
+void http_session::wait_readable() {
+    socket_.async_wait(asio::socket_base::wait_read,
+                       [self = shared_from_this()](beast::error_code ec) {
+                           if (ec) return self->on_read(ec);
+                           self->read_available();
+                       });
+}
+
+void http_session::read_available() {
+    // Grow the buffer like Beast does: from 512 bytes, by what is free, 64 KiB at most per read.
+    auto room = std::clamp<std::size_t>(buffer_.capacity() - buffer_.size(), 512, 64 * 1024);
+    beast::error_code ec;
+    auto n = socket_.read_some(buffer_.prepare(room), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_readable();
+    if (ec == asio::error::eof) {
+        if (!parser_->got_some()) return on_read(http::error::end_of_stream);
+        parser_->put_eof(ec);
+        return on_read(ec ? ec : beast::error_code(http::error::partial_message));
+    }
+    if (ec) return on_read(ec);
+    buffer_.commit(n);
+    parse_buffered();
+}
+
+void http_session::parse_buffered() {
+    while (buffer_.size() > 0) {
+        beast::error_code ec;
+        auto used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec == http::error::need_more) break;
+        if (ec) return on_read(ec);
+        if (parser_->is_done()) return on_read({});
+        if (used == 0) break;
+    }
+    wait_readable();
+}
+
+void http_session::on_read(beast::error_code ec) {
+    reading_ = false;
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+        return close();
+    }
+    request_read_ = clock::now();
+    if (ec) {
+        // The request cannot be trusted to be framed correctly: answer and close.
+        auto status = http::status::bad_request;
+        std::string message = "malformed HTTP request: " + ec.message();
+        if (ec == http::error::body_limit) {
+            status = http::status::payload_too_large;
+            message = "request body is larger than " + std::to_string(daemon_.settings().max_body) +
+                      " bytes (--max-body)";
+        } else if (ec == http::error::header_limit) {
+            auto received =
+                std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+            if (received.find("\r\n") == std::string_view::npos) {
+                status = http::status::uri_too_long;
+                message =
+                    "request line is longer than " + std::to_string(max_header_bytes) + " bytes";
+            } else {
+                status = http::status::request_header_fields_too_large;
+                message = "request headers are larger than " + std::to_string(max_header_bytes) +
+                          " bytes";
+            }
+        }
+        const auto& req = parser_->get();
+        malformed_ = true;
+        return send(error_reply(status, std::move(message), 11, false),
+                    std::string(req.method_string()), std::string(req.target()));
+    }
+
+    auto req = parser_->release();
+    request_context ctx{daemon_, worker_.metrics(), peer_.address(), over_capacity_};
+    auto routed = route(req, ctx);
+    if (auto* stream = std::get_if<stream_request>(&routed)) {
+        deadline_ = clock::time_point::max();
+        auto next = std::make_shared<event_stream>(std::move(socket_), worker_,
+                                                   std::move(stream->channels), peer_);
+        next->start(std::move(stream->last_event_id), stream->extra_headers);
+        return;
+    }
+    send(std::get<reply>(std::move(routed)), std::string(req.method_string()),
+         std::string(req.target()));
+}
+
+void http_session::send(reply r, const std::string& method, const std::string& target) {
+    if (!r.rejection.empty()) {
+        ++daemon_.counters().requests_rejected;
+        spdlog::warn("rejected peer={} method={} path={} status={} reason={}",
+                     peer_.address().to_string(), method, target.substr(0, 256),
+                     static_cast<unsigned>(r.status), r.rejection);
+    }
+    if (daemon_.shutting_down()) r.keep_alive = false;
+    keep_alive_ = r.keep_alive;
+    out_.clear();
+    append_wire(r, out_);
+    // Mostly the socket has room: the answer goes out at once, with no asynchronous operation.
+    beast::error_code ec;
+    auto sent = socket_.write_some(asio::buffer(out_), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
+    if (sent == out_.size()) {
+        log_request(method, target, r.status);
+        return answered();
+    }
+    expires_after(daemon_.settings().request_timeout);
+    asio::async_write(socket_, asio::buffer(out_.data() + sent, out_.size() - sent),
+                      [self = shared_from_this(), method, target, status = r.status](
+                          beast::error_code write_ec, std::size_t) {
+                          if (write_ec) return self->close();
+                          self->log_request(method, target, status);
+                          self->answered();
+                      });
+}
+
+void http_session::log_request(std::string_view method, std::string_view target,
+                               http::status status) const {
+    // Checked first: the peer's address and the duration are only worked out when the line is
+    // written.
+    if (!daemon_.settings().access_log || !spdlog::should_log(spdlog::level::info)) return;
+    auto took = std::chrono::duration<double, std::milli>(clock::now() - request_read_).count();
+    spdlog::info("request peer={} method={} path={} status={} bytes={} duration_ms={:.3f}",
+                 peer_.address().to_string(), method.empty() ? "-" : method,
+                 target.empty() ? "-" : target.substr(0, 256), static_cast<unsigned>(status),
+                 out_.size(), took);
+}
+
+void http_session::answered() {
+    // A keep-alive connection keeps its answer buffer for the next one, unless it was a big one.
+    if (out_.capacity() > 64 * 1024) std::string().swap(out_);
+    if (malformed_) return linger();
+    if (!keep_alive_) return close();
+    read_request();
+}
+
+void http_session::expires_after(std::chrono::milliseconds timeout) {
+    deadline_ = clock::now() + timeout;
+}
+
+void http_session::check_deadline(clock::time_point now) {
+    // Cancelling the pending read or write makes it finish with an error, which closes the session.
+    if (now < deadline_) return;
+    deadline_ = clock::time_point::max();
+    beast::error_code ignored;
+    socket_.cancel(ignored);
+}
+
+void http_session::shutdown() {
+    // Waiting for a next request that would be refused anyway: close now. A response being written
+    // is finished first (send() stops keep-alive once shutting down).
+    if (reading_ && parser_ && !parser_->is_header_done()) {
+        beast::error_code ignored;
+        socket_.cancel(ignored);
+    }
+}
+
+void http_session::linger() {
+    // The client may still be sending the request we refused; closing with unread data would reset
+    // the connection and could destroy our answer before it reads it. Read and discard for a
+    // moment after our side is done, as Nginx's lingering close does.
+    beast::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    expires_after(std::chrono::seconds(2));
+    discard_input();
+}
+
+void http_session::discard_input() {
+    buffer_.clear();
+    socket_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                if (ec) return self->close();
+                                self->discard_input();
+                            });
+}
+
+void http_session::close() {
+    beast::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket_.close(ignored);
+}
+
+}  // namespace ssecast

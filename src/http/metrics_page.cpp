@@ -1,0 +1,111 @@
+#include "ssecast/http/metrics_page.hpp"
+
+#include "ssecast/app/daemon.hpp"
+#include "ssecast/metrics/metrics.hpp"
+#include "ssecast/version.hpp"
+
+namespace ssecast {
+
+std::string render_metrics(daemon& owner) {
+    auto stats = owner.store().stats();
+    auto census =
+        owner.store().census(channel_subscriber_bounds, owner.settings().metrics_per_channel);
+    auto& c = owner.counters();
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t events_dropped = 0;
+    std::size_t send_queue = 0;
+    histogram_snapshot publish_duration;
+    histogram_snapshot publish_to_write;
+    for (const auto& w : owner.workers()) {
+        const auto& m = w->metrics();
+        bytes_sent += m.bytes_sent.load(std::memory_order_relaxed);
+        events_dropped += m.events_dropped.load(std::memory_order_relaxed);
+        send_queue += w->sends().waiting();
+        publish_duration.merge(m.publish_duration.snapshot());
+        publish_to_write.merge(m.publish_to_write.snapshot());
+    }
+    histogram_snapshot per_channel;
+    for (std::size_t i = 0; i < channel_subscriber_bounds.size(); ++i) {
+        per_channel.bounds.push_back(static_cast<double>(channel_subscriber_bounds[i]));
+        per_channel.cumulative.push_back(census.at_most[i]);
+    }
+    per_channel.count = census.channels;
+    per_channel.sum = static_cast<double>(census.subscriptions);
+
+    auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
+    exposition out;
+    out.gauges("ssecast_build_info", "Always 1; the version of the running daemon.", "version",
+               {{version, 1}});
+    out.gauge("ssecast_process_start_time_seconds", "Start time of the daemon, in Unix seconds.",
+              seconds(owner.start_time().time_since_epoch()));
+    out.gauge("ssecast_uptime_seconds", "Seconds since the daemon started.",
+              seconds(owner.uptime()));
+    out.gauge("ssecast_connections", "Open client connections, event streams included.",
+              static_cast<double>(owner.connections()));
+    out.gauge("ssecast_subscribers", "Open event streams (GET /events).",
+              static_cast<double>(owner.streams()));
+    out.gauge("ssecast_channels", "Channels that exist.", static_cast<double>(stats.channels));
+    out.gauge("ssecast_send_queue",
+              "Event streams waiting for their event loop's send scheduler (at most one entry per "
+              "stream).",
+              static_cast<double>(send_queue));
+    out.counter("ssecast_connections_accepted_total", "Client connections accepted.",
+                c.connections_accepted.load(std::memory_order_relaxed));
+    out.counter("ssecast_connections_refused_total",
+                "Connections accepted over --max-connections: answered come back later or 503, "
+                "or closed unanswered.",
+                c.connections_refused.load(std::memory_order_relaxed));
+    out.counter("ssecast_requests_rejected_total", "Requests answered with a 4xx or 5xx status.",
+                c.requests_rejected.load(std::memory_order_relaxed));
+    out.counter("ssecast_streams_started_total", "Event streams started.",
+                c.streams_started.load(std::memory_order_relaxed));
+    out.counter("ssecast_events_published_total", "Events published.", stats.published);
+    out.counter("ssecast_event_deliveries_total",
+                "Live deliveries: each published event counted once per subscriber it was "
+                "handed to.",
+                stats.deliveries);
+    out.counter("ssecast_events_dropped_total",
+                "Live events a subscriber did not take: the one that overflowed --max-queue and "
+                "any that reached the stream while it was being closed.",
+                events_dropped);
+    out.counter("ssecast_slow_consumer_disconnects_total",
+                "Subscribers disconnected for queueing more than --max-queue.",
+                c.slow_consumer_disconnects.load(std::memory_order_relaxed));
+    out.counter("ssecast_events_replayed_total", "Buffered events sent to resuming subscribers.",
+                stats.replayed);
+    out.counter("ssecast_resyncs_total",
+                "Resync notices: a resuming subscriber may have missed events.", stats.resyncs);
+    out.counter("ssecast_events_expired_total", "Buffered events evicted by --history-max-age.",
+                stats.evicted);
+    out.counter("ssecast_channels_dropped_total",
+                "Channels dropped after --channel-grace with no subscribers and no events.",
+                stats.channels_dropped);
+    out.counter("ssecast_channel_limit_hits_total",
+                "Publishes and subscriptions refused because of --max-channels.",
+                stats.channel_limit_hits);
+    out.counter("ssecast_bytes_sent_total",
+                "Bytes written to event streams (response headers, events, heartbeats).",
+                bytes_sent);
+    out.histogram("ssecast_channel_subscribers",
+                  "Channels by their number of subscribers, at scrape time (sum: subscriptions).",
+                  per_channel);
+    if (owner.settings().metrics_per_channel > 0) {
+        std::vector<std::pair<std::string, double>> busiest;
+        busiest.reserve(census.busiest.size());
+        for (auto& [name, subscribers] : census.busiest)
+            busiest.emplace_back(std::move(name), static_cast<double>(subscribers));
+        out.gauges("ssecast_channel_subscribers_current",
+                   "Subscribers of the channels with the most (--metrics-per-channel of them).",
+                   "channel", busiest);
+    }
+    out.histogram("ssecast_publish_duration_seconds",
+                  "Time to handle a POST /notify, from the routed request to its answer.",
+                  publish_duration);
+    out.histogram("ssecast_publish_to_write_seconds",
+                  "Time from the publish of the oldest live event in a stream write to the moment "
+                  "the whole write was handed to the kernel.",
+                  publish_to_write);
+    return out.take();
+}
+
+}  // namespace ssecast
