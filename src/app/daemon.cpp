@@ -62,6 +62,7 @@ daemon::daemon(config cfg, std::function<std::variant<config, config_exit>()> re
     options.epoch = run_epoch();
     for (auto& w : workers_) options.shards.push_back(w->io().get_executor());
     broker_ = std::make_unique<memory_broker>(std::move(options));
+    services_.emplace(config_, *broker_, counters_, *this, routes_);
     auto& io = workers_.front()->io();
     signals_ = std::make_unique<asio::signal_set>(io);
     maintenance_timer_ = std::make_unique<asio::steady_timer>(io);
@@ -144,6 +145,19 @@ int daemon::run() {
     for (auto& t : threads) t.join();
     spdlog::info("ssecast stopped");
     return 0;
+}
+
+worker_totals daemon::workers_total() const {
+    worker_totals totals;
+    for (const auto& w : workers_) {
+        const auto& m = w->metrics();
+        totals.bytes_sent += m.bytes_sent.load(std::memory_order_relaxed);
+        totals.events_dropped += m.events_dropped.load(std::memory_order_relaxed);
+        totals.send_queue += w->scheduler().waiting();
+        totals.publish_duration.merge(m.publish_duration.snapshot());
+        totals.publish_to_write.merge(m.publish_to_write.snapshot());
+    }
+    return totals;
 }
 
 worker& daemon::next_worker() {

@@ -11,6 +11,22 @@ worker::worker(daemon& owner, std::size_t index) : daemon_(owner), index_(index)
 
 worker::~worker() = default;
 
+http_services& worker::services() {
+    return daemon_.services();
+}
+
+broker& worker::store() {
+    return daemon_.store();
+}
+
+const config& worker::settings() const {
+    return daemon_.settings();
+}
+
+server_counters& worker::counters() {
+    return daemon_.counters();
+}
+
 void worker::accept(boost::asio::ip::tcp::socket socket, bool over_capacity) {
     std::make_shared<http_session>(std::move(socket), *this, over_capacity)->run();
 }

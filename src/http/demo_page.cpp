@@ -1,10 +1,12 @@
-#include "ssecast/http/demo_page.hpp"
+#include "ssecast/http/handlers.hpp"
 
 namespace ssecast {
 
 namespace {
 
-// Kept in one literal so the binary needs no files. Element ids are used by the browser test
+// The built-in demo page (--demo-page): subscribe to channels with EventSource, watch the events
+// and the connection state, publish with a form. Plain HTML and JavaScript, kept in one literal
+// so the binary needs no files. Element ids are used by the browser test
 // (tests/interop/browser_test.mjs): #channels #types #connect #disconnect #state #events #count
 // #pub-channel #pub-event #pub-data #publish #pub-result.
 constexpr std::string_view page = R"html(<!DOCTYPE html>
@@ -134,8 +136,11 @@ $("publish").onclick = publish;
 
 }  // namespace
 
-std::string_view demo_page_html() {
-    return page;
+answer demo_page(const handler_context& ctx) {
+    auto r = json_reply(http::status::ok, std::string(page), ctx.req);
+    r.content_type = "text/html; charset=utf-8";
+    r.cache_control = "no-cache";
+    return r;
 }
 
 }  // namespace ssecast

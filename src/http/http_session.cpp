@@ -6,8 +6,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
-#include "ssecast/app/daemon.hpp"
-#include "ssecast/app/worker.hpp"
+#include "ssecast/config/config.hpp"
+#include "ssecast/http/client.hpp"
+#include "ssecast/http/router.hpp"
+#include "ssecast/http/server_state.hpp"
+#include "ssecast/http/services.hpp"
+#include "ssecast/http/session_owner.hpp"
+#include "ssecast/metrics/server_counters.hpp"
 #include "ssecast/sse/event_stream.hpp"
 
 namespace ssecast {
@@ -21,29 +26,29 @@ constexpr std::size_t max_header_bytes = 16 * 1024;
 
 }  // namespace
 
-http_session::http_session(asio::ip::tcp::socket socket, worker& owner, bool over_capacity)
+http_session::http_session(asio::ip::tcp::socket socket, session_owner& owner, bool over_capacity)
     : socket_(std::move(socket)),
-      worker_(owner),
-      daemon_(owner.owner()),
+      owner_(owner),
+      services_(owner.services()),
       over_capacity_(over_capacity) {
     boost::system::error_code ec;
     peer_ = socket_.remote_endpoint(ec);
     // Answers are written synchronously when the socket has room (see send()).
     socket_.non_blocking(true, ec);
-    worker_.add(*this);
+    owner_.add(*this);
 }
 
 http_session::~http_session() {
-    worker_.remove(*this);
+    owner_.remove(*this);
 }
 
 void http_session::read_request() {
-    if (daemon_.shutting_down()) return close();
+    if (services_.state.shutting_down()) return close();
     parser_.emplace();
-    parser_->body_limit(daemon_.settings().max_body);
+    parser_->body_limit(services_.settings.max_body);
     parser_->header_limit(max_header_bytes);
     parser_->eager(true);
-    expires_after(daemon_.settings().request_timeout);
+    expires_after(services_.settings.request_timeout);
     reading_ = true;
     if (buffer_.size() == 0) return wait_readable();
     // A pipelined request is already here: parse it from the loop, not from inside the answer to
@@ -103,7 +108,7 @@ void http_session::on_read(beast::error_code ec) {
         std::string message = "malformed HTTP request: " + ec.message();
         if (ec == http::error::body_limit) {
             status = http::status::payload_too_large;
-            message = "request body is larger than " + std::to_string(daemon_.settings().max_body) +
+            message = "request body is larger than " + std::to_string(services_.settings.max_body) +
                       " bytes (--max-body)";
         } else if (ec == http::error::header_limit) {
             auto received =
@@ -125,11 +130,19 @@ void http_session::on_read(beast::error_code ec) {
     }
 
     auto req = parser_->release();
-    request_context ctx{daemon_, worker_.metrics(), peer_.address(), over_capacity_};
-    auto routed = route(req, ctx);
+    auto who = resolve_client(peer_.address(), req);
+    handler_context ctx{req,
+                        who,
+                        services_.store,
+                        services_.settings,
+                        services_.state,
+                        services_.counters,
+                        owner_.metrics(),
+                        over_capacity_};
+    auto routed = services_.routes.dispatch(ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
         deadline_ = clock::time_point::max();
-        auto next = std::make_shared<event_stream>(std::move(socket_), worker_,
+        auto next = std::make_shared<event_stream>(std::move(socket_), owner_.streams(),
                                                    std::move(stream->channels), peer_);
         next->start(std::move(stream->last_event_id), stream->extra_headers);
         return;
@@ -140,12 +153,12 @@ void http_session::on_read(beast::error_code ec) {
 
 void http_session::send(reply r, const std::string& method, const std::string& target) {
     if (!r.rejection.empty()) {
-        ++daemon_.counters().requests_rejected;
+        ++services_.counters.requests_rejected;
         spdlog::warn("rejected peer={} method={} path={} status={} reason={}",
                      peer_.address().to_string(), method, target.substr(0, 256),
                      static_cast<unsigned>(r.status), r.rejection);
     }
-    if (daemon_.shutting_down()) r.keep_alive = false;
+    if (services_.state.shutting_down()) r.keep_alive = false;
     keep_alive_ = r.keep_alive;
     out_.clear();
     append_wire(r, out_);
@@ -157,7 +170,7 @@ void http_session::send(reply r, const std::string& method, const std::string& t
         log_request(method, target, r.status);
         return answered();
     }
-    expires_after(daemon_.settings().request_timeout);
+    expires_after(services_.settings.request_timeout);
     asio::async_write(socket_, asio::buffer(out_.data() + sent, out_.size() - sent),
                       [self = shared_from_this(), method, target, status = r.status](
                           beast::error_code write_ec, std::size_t) {
@@ -171,7 +184,7 @@ void http_session::log_request(std::string_view method, std::string_view target,
                                http::status status) const {
     // Checked first: the peer's address and the duration are only worked out when the line is
     // written.
-    if (!daemon_.settings().access_log || !spdlog::should_log(spdlog::level::info)) return;
+    if (!services_.settings.access_log || !spdlog::should_log(spdlog::level::info)) return;
     auto took = std::chrono::duration<double, std::milli>(clock::now() - request_read_).count();
     spdlog::info("request peer={} method={} path={} status={} bytes={} duration_ms={:.3f}",
                  peer_.address().to_string(), method.empty() ? "-" : method,

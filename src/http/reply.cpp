@@ -1,5 +1,9 @@
 #include "ssecast/http/reply.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include "ssecast/sse/jitter.hpp"
+
 namespace ssecast {
 
 void append_wire(const reply& r, std::string& out) {
@@ -21,6 +25,46 @@ void append_wire(const reply& r, std::string& out) {
     out += std::to_string(r.body.size());
     out += "\r\n\r\n";
     out += r.body;
+}
+
+reply json_reply(http::status status, std::string body, const request& req) {
+    reply r;
+    r.status = status;
+    r.version = req.version();
+    r.keep_alive = req.keep_alive();
+    r.body = std::move(body);
+    return r;
+}
+
+reply error_reply(http::status status, std::string message, unsigned version, bool keep_alive,
+                  const char* allow) {
+    using json = nlohmann::json;
+    reply r;
+    r.status = status;
+    r.version = version;
+    r.keep_alive = keep_alive;
+    if (allow != nullptr) r.extra_headers = std::string("Allow: ") + allow + "\r\n";
+    r.body = json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    r.rejection = std::move(message);
+    return r;
+}
+
+reply error_reply(http::status status, std::string message, const request& req) {
+    return error_reply(status, std::move(message), req.version(), req.keep_alive());
+}
+
+reply come_back_later(std::chrono::milliseconds reconnect_delay, std::string reason,
+                      unsigned version) {
+    reply r;
+    r.version = version;
+    r.keep_alive = false;
+    r.content_type = "text/event-stream; charset=utf-8";
+    r.cache_control = "no-cache, no-transform";
+    r.extra_headers = "X-Accel-Buffering: no\r\n";
+    r.body = ": " + reason + "\nretry: " + std::to_string(jittered_retry(reconnect_delay).count()) +
+             "\n\n";
+    r.rejection = std::move(reason);
+    return r;
 }
 
 }  // namespace ssecast

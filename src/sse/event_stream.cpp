@@ -11,10 +11,12 @@
 #include <span>
 #include <utility>
 
-#include "ssecast/app/daemon.hpp"
-#include "ssecast/app/worker.hpp"
 #include "ssecast/backend/broker.hpp"
+#include "ssecast/config/config.hpp"
+#include "ssecast/metrics/metrics.hpp"
+#include "ssecast/metrics/server_counters.hpp"
 #include "ssecast/sse/jitter.hpp"
+#include "ssecast/sse/stream_owner.hpp"
 
 namespace ssecast {
 
@@ -57,47 +59,43 @@ struct exact_allocator {
 
 }  // namespace
 
-event_stream::event_stream(asio::ip::tcp::socket socket, worker& owner,
+event_stream::event_stream(asio::ip::tcp::socket socket, stream_owner& owner,
                            std::vector<std::string> channels, asio::ip::tcp::endpoint peer)
-    : socket_(std::move(socket)),
-      worker_(owner),
-      daemon_(owner.owner()),
-      channels_(std::move(channels)),
-      peer_(peer) {
+    : socket_(std::move(socket)), owner_(owner), channels_(std::move(channels)), peer_(peer) {
     boost::system::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     // Writes are tried synchronously first (see write_queued): they must never block.
     socket_.non_blocking(true, ignored);
-    queue_limit_ = daemon_.settings().max_queue;
-    if (auto limit = daemon_.settings().max_stream_duration) {
+    queue_limit_ = owner_.settings().max_queue;
+    if (auto limit = owner_.settings().max_stream_duration) {
         // Up to 10% later, so that streams opened together do not all end together.
         expires_ = opened_ + with_jitter(*limit, *limit / 10);
     }
-    worker_.add(*this);
+    owner_.add(*this);
 }
 
 event_stream::~event_stream() {
-    if (subscribed_) daemon_.store().unsubscribe(subscription_);
-    worker_.remove(*this);
+    if (subscribed_) owner_.store().unsubscribe(subscription_);
+    owner_.remove(*this);
 }
 
 void event_stream::start(std::optional<std::string> last_event_id,
                          const std::string& extra_headers) {
-    ++daemon_.counters().streams_started;
+    ++owner_.counters().streams_started;
     // Subscribe before a byte goes out: once the client sees the stream open it may publish, and
     // that event must reach it (live events are handed over later on this thread, after these).
-    auto begin = daemon_.store().subscribe(channels_, last_event_id, *this, worker_.index());
+    auto begin = owner_.store().subscribe(channels_, last_event_id, *this, owner_.shard());
     append(response_header(extra_headers));
     // The first bytes of the body go out at once, so clients and proxies see the stream open. A
     // client with no resume point gets one (an id with no data sets EventSource's lastEventId
     // without an event): if the stream ends before its first event, the reconnect replays what
     // was published meanwhile instead of losing it.
     auto prelude =
-        ":ok\nretry: " + std::to_string(daemon_.settings().reconnect_delay.count()) + "\n";
+        ":ok\nretry: " + std::to_string(owner_.settings().reconnect_delay.count()) + "\n";
     if (!last_event_id && begin.accepted) prelude += "id: " + begin.position + "\n";
     append(std::make_shared<const std::string>(prelude + "\n"));
     if (!begin.accepted) {
-        finish(jittered_retry(daemon_.settings().reconnect_delay), "channel limit reached");
+        finish(jittered_retry(owner_.settings().reconnect_delay), "channel limit reached");
         return;
     }
     subscription_ = begin.subscription;
@@ -118,14 +116,14 @@ void event_stream::start(std::optional<std::string> last_event_id,
 void event_stream::end_expired() {
     // The client reconnects after the retry: with Last-Event-ID and misses nothing.
     expires_ = std::chrono::steady_clock::time_point::max();
-    finish(jittered_retry(daemon_.settings().reconnect_delay), "max stream duration");
+    finish(jittered_retry(owner_.settings().reconnect_delay), "max stream duration");
 }
 
 void event_stream::deliver(const frame& f, std::chrono::steady_clock::time_point published) {
     // Only queued: the broker calls flush() once it has handed over everything it has for us, so
     // events that arrive together leave in one gathered write.
     if (!append_bounded(f)) {
-        worker_.metrics().add_event_dropped();
+        owner_.metrics().add_event_dropped();
         return;
     }
     ++events_queued_;
@@ -135,7 +133,7 @@ void event_stream::deliver(const frame& f, std::chrono::steady_clock::time_point
 }
 
 void event_stream::flush() {
-    worker_.sends().schedule(*this);
+    owner_.sends().schedule(*this);
 }
 
 void event_stream::send_now() {
@@ -143,7 +141,7 @@ void event_stream::send_now() {
 }
 
 void event_stream::heartbeat() {
-    if (append_bounded(heartbeat_frame())) worker_.sends().schedule(*this);
+    if (append_bounded(heartbeat_frame())) owner_.sends().schedule(*this);
 }
 
 bool event_stream::append_bounded(const frame& f) {
@@ -159,7 +157,7 @@ bool event_stream::append_bounded(const frame& f) {
     if (pending_bytes_ > 0 && pending_bytes_ + f->size() > queue_limit_) {
         // May run under the broker's lock: leave the broker alone and close from the event loop.
         finishing_ = true;
-        ++daemon_.counters().slow_consumer_disconnects;
+        ++owner_.counters().slow_consumer_disconnects;
         asio::post(socket_.get_executor(), [self = shared_from_this()] {
             // Abortive close: what is still queued in the kernel for this client is dropped at
             // once instead of pinning socket memory until it reads it; it resumes by id.
@@ -180,7 +178,7 @@ void event_stream::finish(std::chrono::milliseconds retry, const char* reason) {
     finishing_ = true;
     finish_reason_ = reason;
     if (subscribed_) {
-        daemon_.store().unsubscribe(subscription_);
+        owner_.store().unsubscribe(subscription_);
         subscribed_ = false;
     }
     if (!writing_) close(reason);
@@ -215,7 +213,7 @@ void event_stream::write_queued() {
     }
     pending_bytes_ -= sent;
     bytes_sent_ += sent;
-    worker_.metrics().add_bytes_sent(sent);
+    owner_.metrics().add_bytes_sent(sent);
     auto oldest_published =
         std::exchange(queued_published_, std::chrono::steady_clock::time_point::max());
     std::size_t whole = 0;
@@ -242,7 +240,7 @@ void event_stream::write_queued() {
             self->in_flight_.clear();
             self->pending_bytes_ -= n;
             self->bytes_sent_ += n;
-            self->worker_.metrics().add_bytes_sent(n);
+            self->owner_.metrics().add_bytes_sent(n);
             if (write_ec) {
                 return self->close(write_ec == asio::error::operation_aborted
                                        ? "closed"
@@ -260,7 +258,7 @@ void event_stream::written(std::chrono::steady_clock::time_point oldest_publishe
     // Measured once per write rather than per event: one clock read per write at most, none for a
     // write of heartbeats or replayed events only.
     if (oldest_published == std::chrono::steady_clock::time_point::max()) return;
-    worker_.metrics().publish_to_write.observe(std::chrono::steady_clock::now() - oldest_published);
+    owner_.metrics().publish_to_write.observe(std::chrono::steady_clock::now() - oldest_published);
 }
 
 void event_stream::close_later(std::string reason) {
@@ -296,7 +294,7 @@ void event_stream::close(std::string reason) {
     closed_ = true;
     finishing_ = true;
     if (subscribed_) {
-        daemon_.store().unsubscribe(subscription_);
+        owner_.store().unsubscribe(subscription_);
         subscribed_ = false;
     }
     boost::system::error_code ignored;

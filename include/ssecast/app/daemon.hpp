@@ -7,31 +7,26 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ssecast/app/worker.hpp"
 #include "ssecast/backend/broker.hpp"
 #include "ssecast/config/config.hpp"
-#include "ssecast/http/cors.hpp"
+#include "ssecast/http/router.hpp"
+#include "ssecast/http/server_state.hpp"
+#include "ssecast/http/services.hpp"
+#include "ssecast/metrics/server_counters.hpp"
 
 namespace ssecast {
 
 class listener;
 class service_manager;
 
-// Counters kept by the HTTP side (the broker keeps its own); updated from every worker.
-struct daemon_counters {
-    std::atomic<std::uint64_t> connections_accepted{0};
-    std::atomic<std::uint64_t> connections_refused{0};  // over --max-connections
-    std::atomic<std::uint64_t> requests_rejected{0};    // answered 4xx/5xx
-    std::atomic<std::uint64_t> slow_consumer_disconnects{0};
-    std::atomic<std::uint64_t> streams_started{0};
-};
-
 // The daemon: the workers (one event loop per thread, each owning the connections it serves),
 // the listener that spreads connections over them, the broker, signals and housekeeping.
-class daemon {
+class daemon final : public server_state {
   public:
     // `reload` re-reads the configuration on SIGHUP.
     daemon(config cfg, std::function<std::variant<config, config_exit>()> reload);
@@ -42,18 +37,20 @@ class daemon {
 
     broker& store() { return *broker_; }
     const config& settings() const { return config_; }
-    daemon_counters& counters() { return counters_; }
-    const cors& cross_origin() const { return cors_; }
-    bool shutting_down() const { return shutting_down_.load(std::memory_order_relaxed); }
-    std::chrono::steady_clock::duration uptime() const {
+    server_counters& counters() { return counters_; }
+    http_services& services() { return *services_; }
+
+    // server_state
+    bool shutting_down() const override { return shutting_down_.load(std::memory_order_relaxed); }
+    std::size_t connections() const override {
+        return connections_.load(std::memory_order_relaxed);
+    }
+    std::size_t streams() const override { return streams_.load(std::memory_order_relaxed); }
+    std::chrono::steady_clock::duration uptime() const override {
         return std::chrono::steady_clock::now() - started_;
     }
-    std::chrono::system_clock::time_point start_time() const { return started_wall_; }
-    std::size_t connections() const { return connections_.load(std::memory_order_relaxed); }
-    std::size_t streams() const { return streams_.load(std::memory_order_relaxed); }
-
-    // Fixed from construction on: safe to read from any worker.
-    const std::vector<std::unique_ptr<worker>>& workers() const { return workers_; }
+    std::chrono::system_clock::time_point start_time() const override { return started_wall_; }
+    worker_totals workers_total() const override;
 
     // The worker that gets the next connection (round robin), and handing it over.
     worker& next_worker();
@@ -71,9 +68,8 @@ class daemon {
     void schedule_maintenance();
 
     config config_;
-    cors cors_{config_};
     std::function<std::variant<config, config_exit>()> reload_;
-    daemon_counters counters_;
+    server_counters counters_;
     std::atomic<std::size_t> connections_{0};
     std::atomic<std::size_t> streams_{0};
     std::atomic<bool> shutting_down_{false};
@@ -83,6 +79,9 @@ class daemon {
     std::size_t next_worker_ = 0;
     // Declared before the workers: connections destroyed with a worker's loop unsubscribe.
     std::unique_ptr<broker> broker_;
+    router routes_{config_};
+    std::optional<http_services> services_;  // made with the broker
+    // Fixed from construction on: safe to read from any worker.
     std::vector<std::unique_ptr<worker>> workers_;
     // The rest lives on worker 0's loop.
     std::unique_ptr<listener> listener_;

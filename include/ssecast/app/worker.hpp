@@ -6,28 +6,26 @@
 #include <cstddef>
 #include <unordered_set>
 
+#include "ssecast/http/session_owner.hpp"
 #include "ssecast/metrics/metrics.hpp"
 #include "ssecast/sse/send_scheduler.hpp"
+#include "ssecast/sse/stream_owner.hpp"
 
 namespace ssecast {
 
-class event_stream;
-class http_session;
 class daemon;
 
 // One event loop on one thread, and the connections it owns: their sessions, their streams (the
 // broker's shard `index()`), the scheduler of their sends, one heartbeat timer for all the streams
 // and one timer that checks the request deadlines of all the sessions.
-class worker {
+class worker final : public session_owner, public stream_owner {
   public:
     worker(daemon& owner, std::size_t index);
     ~worker();
 
     boost::asio::io_context& io() { return io_; }
     std::size_t index() const { return index_; }
-    daemon& owner() { return daemon_; }
-    send_scheduler& sends() { return sends_; }
-    worker_metrics& metrics() { return metrics_; }
+    const send_scheduler& scheduler() const { return sends_; }
     const worker_metrics& metrics() const { return metrics_; }
 
     // On this worker's thread.
@@ -36,10 +34,21 @@ class worker {
     void start_timers();
     void begin_shutdown();
 
-    void add(http_session& session);
-    void remove(http_session& session);
-    void add(event_stream& stream);
-    void remove(event_stream& stream);
+    // session_owner
+    http_services& services() override;
+    worker_metrics& metrics() override { return metrics_; }
+    stream_owner& streams() override { return *this; }
+    void add(http_session& session) override;
+    void remove(http_session& session) override;
+
+    // stream_owner
+    broker& store() override;
+    const config& settings() const override;
+    send_scheduler& sends() override { return sends_; }
+    server_counters& counters() override;
+    std::size_t shard() const override { return index_; }
+    void add(event_stream& stream) override;
+    void remove(event_stream& stream) override;
 
   private:
     void schedule_heartbeat();

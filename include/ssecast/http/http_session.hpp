@@ -2,24 +2,25 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "ssecast/http/router.hpp"
+#include "ssecast/http/reply.hpp"
+#include "ssecast/http/request.hpp"
 
 namespace ssecast {
 
-class daemon;
-class worker;
+class session_owner;
+struct http_services;
 
 // One client connection while it speaks plain HTTP/1.1: reads requests (keep-alive), answers
 // them, or hands its socket to an event_stream for GET /events.
 class http_session : public std::enable_shared_from_this<http_session> {
   public:
-    http_session(boost::asio::ip::tcp::socket socket, worker& owner, bool over_capacity);
+    http_session(boost::asio::ip::tcp::socket socket, session_owner& owner, bool over_capacity);
     ~http_session();
 
     using clock = std::chrono::steady_clock;
@@ -53,8 +54,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     clock::time_point request_read_;  // when the request being answered was fully read
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    worker& worker_;
-    daemon& daemon_;
+    session_owner& owner_;
+    http_services& services_;
     boost::asio::ip::tcp::endpoint peer_;
     bool over_capacity_;
     bool reading_ = false;

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <boost/beast/http/status.hpp>
+#include <chrono>
 #include <ostream>  // Boost 1.81's status.hpp uses std::ostream without including it
 #include <string>
+
+#include "ssecast/http/request.hpp"
 
 namespace ssecast {
 
@@ -22,5 +25,18 @@ struct reply {
 
 // Appends the answer as it goes on the wire (status line, headers, body) to `out`.
 void append_wire(const reply& r, std::string& out);
+
+// `body` (JSON) with `status`, in the request's version and keep-alive.
+reply json_reply(http::status status, std::string body, const request& req);
+
+// {"error": message} with `status`; `allow` fills the Allow header of a 405.
+reply error_reply(http::status status, std::string message, unsigned version, bool keep_alive,
+                  const char* allow = nullptr);
+reply error_reply(http::status status, std::string message, const request& req);
+
+// 200 with a jittered retry: and no events: tells EventSource to come back later. Any other
+// status would make it give up for good. `reconnect_delay` is the base of the jitter.
+reply come_back_later(std::chrono::milliseconds reconnect_delay, std::string reason,
+                      unsigned version);
 
 }  // namespace ssecast

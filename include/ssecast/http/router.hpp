@@ -1,45 +1,46 @@
 #pragma once
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/beast/http.hpp>
-#include <optional>
-#include <string>
-#include <variant>
+#include <string_view>
 #include <vector>
 
-#include "ssecast/http/reply.hpp"
+#include "ssecast/http/cors.hpp"
+#include "ssecast/http/handler_context.hpp"
 
 namespace ssecast {
 
-class daemon;
-struct worker_metrics;
+struct config;
 
-namespace http = boost::beast::http;
-using request = http::request<http::string_body>;
-
-// GET /events with valid parameters: the session turns into an event stream.
-struct stream_request {
-    std::vector<std::string> channels;
-    std::optional<std::string> last_event_id;
-    std::string extra_headers;  // for the response header, e.g. CORS; complete lines
+// Who may use an endpoint.
+enum class access {
+    anyone,
+    subscriber,  // everyone (the handler checks each channel the request names)
+    publisher,   // local clients
+    admin,       // as publisher
+    metrics,     // as admin, or anyone with --metrics-access any
 };
 
-struct request_context {
-    daemon& owner;
-    worker_metrics& metrics;  // of the worker serving the request
-    boost::asio::ip::address peer;
-    bool over_capacity = false;  // the connection limit was reached when this one was accepted
+struct route {
+    std::string_view path;
+    http::verb method;
+    access rule;
+    handler handle;
+    // The handler answers even when the connection limit was reached (with a come-back-later);
+    // every other route then gets 503.
+    bool serves_over_capacity = false;
 };
 
-// Decides what a request gets: every endpoint but the event stream is answered here.
-std::variant<reply, stream_request> route(const request& req, const request_context& ctx);
+// The route table, and what applies to every request: CORS, the connection limit, the access rule.
+class router {
+  public:
+    explicit router(const config& settings);
 
-// {"error": message} with `status`; `allow` fills the Allow header of a 405.
-reply error_reply(http::status status, std::string message, unsigned version, bool keep_alive,
-                  const char* allow = nullptr);
+    answer dispatch(const handler_context& ctx) const;
 
-// 200 with a jittered retry: and no events: tells EventSource to come back later. Any other
-// status would make it give up for good.
-reply come_back_later(daemon& owner, std::string reason, unsigned version);
+  private:
+    answer route_request(const handler_context& ctx) const;
+
+    std::vector<route> routes_;
+    cors cors_;
+};
 
 }  // namespace ssecast

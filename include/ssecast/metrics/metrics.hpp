@@ -76,6 +76,15 @@ struct worker_metrics {
     void add_event_dropped() { events_dropped.fetch_add(1, std::memory_order_relaxed); }
 };
 
+// Every worker's metrics added up, as a scrape shows them.
+struct worker_totals {
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t events_dropped = 0;
+    std::size_t send_queue = 0;  // streams waiting for a send scheduler
+    histogram_snapshot publish_duration;
+    histogram_snapshot publish_to_write;
+};
+
 // The Prometheus text exposition format, version 0.0.4: each family once, with its HELP and
 // TYPE lines, names and label values as given (names must be valid; label values are escaped).
 class exposition {

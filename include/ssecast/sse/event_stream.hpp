@@ -14,8 +14,7 @@
 
 namespace ssecast {
 
-class daemon;
-class worker;
+class stream_owner;
 
 // One open GET /events response: the subscriber side of the broker. Queues shared frames and
 // writes everything queued in one gathered write when its worker's send scheduler gets to it.
@@ -23,7 +22,7 @@ class event_stream final : public subscriber,
                            public sendable,
                            public std::enable_shared_from_this<event_stream> {
   public:
-    event_stream(boost::asio::ip::tcp::socket socket, worker& owner,
+    event_stream(boost::asio::ip::tcp::socket socket, stream_owner& owner,
                  std::vector<std::string> channels, boost::asio::ip::tcp::endpoint peer);
     ~event_stream();
 
@@ -56,8 +55,7 @@ class event_stream final : public subscriber,
     void close_later(std::string reason);
 
     boost::asio::ip::tcp::socket socket_;
-    worker& worker_;
-    daemon& daemon_;
+    stream_owner& owner_;
     std::vector<std::string> channels_;
     boost::asio::ip::tcp::endpoint peer_;
     std::vector<frame> queue_;

@@ -1,29 +1,20 @@
-#include "ssecast/http/metrics_page.hpp"
-
-#include "ssecast/app/daemon.hpp"
+#include "ssecast/backend/broker.hpp"
+#include "ssecast/config/config.hpp"
+#include "ssecast/http/handlers.hpp"
+#include "ssecast/http/server_state.hpp"
 #include "ssecast/metrics/metrics.hpp"
+#include "ssecast/metrics/server_counters.hpp"
 #include "ssecast/version.hpp"
 
 namespace ssecast {
 
-std::string render_metrics(daemon& owner) {
-    auto stats = owner.store().stats();
-    auto census =
-        owner.store().census(channel_subscriber_bounds, owner.settings().metrics_per_channel);
-    auto& c = owner.counters();
-    std::uint64_t bytes_sent = 0;
-    std::uint64_t events_dropped = 0;
-    std::size_t send_queue = 0;
-    histogram_snapshot publish_duration;
-    histogram_snapshot publish_to_write;
-    for (const auto& w : owner.workers()) {
-        const auto& m = w->metrics();
-        bytes_sent += m.bytes_sent.load(std::memory_order_relaxed);
-        events_dropped += m.events_dropped.load(std::memory_order_relaxed);
-        send_queue += w->sends().waiting();
-        publish_duration.merge(m.publish_duration.snapshot());
-        publish_to_write.merge(m.publish_to_write.snapshot());
-    }
+namespace {
+
+std::string render(const handler_context& ctx) {
+    auto stats = ctx.store.stats();
+    auto census = ctx.store.census(channel_subscriber_bounds, ctx.settings.metrics_per_channel);
+    const auto& c = ctx.counters;
+    auto totals = ctx.state.workers_total();
     histogram_snapshot per_channel;
     for (std::size_t i = 0; i < channel_subscriber_bounds.size(); ++i) {
         per_channel.bounds.push_back(static_cast<double>(channel_subscriber_bounds[i]));
@@ -37,18 +28,18 @@ std::string render_metrics(daemon& owner) {
     out.gauges("ssecast_build_info", "Always 1; the version of the running daemon.", "version",
                {{version, 1}});
     out.gauge("ssecast_process_start_time_seconds", "Start time of the daemon, in Unix seconds.",
-              seconds(owner.start_time().time_since_epoch()));
+              seconds(ctx.state.start_time().time_since_epoch()));
     out.gauge("ssecast_uptime_seconds", "Seconds since the daemon started.",
-              seconds(owner.uptime()));
+              seconds(ctx.state.uptime()));
     out.gauge("ssecast_connections", "Open client connections, event streams included.",
-              static_cast<double>(owner.connections()));
+              static_cast<double>(ctx.state.connections()));
     out.gauge("ssecast_subscribers", "Open event streams (GET /events).",
-              static_cast<double>(owner.streams()));
+              static_cast<double>(ctx.state.streams()));
     out.gauge("ssecast_channels", "Channels that exist.", static_cast<double>(stats.channels));
     out.gauge("ssecast_send_queue",
               "Event streams waiting for their event loop's send scheduler (at most one entry per "
               "stream).",
-              static_cast<double>(send_queue));
+              static_cast<double>(totals.send_queue));
     out.counter("ssecast_connections_accepted_total", "Client connections accepted.",
                 c.connections_accepted.load(std::memory_order_relaxed));
     out.counter("ssecast_connections_refused_total",
@@ -67,7 +58,7 @@ std::string render_metrics(daemon& owner) {
     out.counter("ssecast_events_dropped_total",
                 "Live events a subscriber did not take: the one that overflowed --max-queue and "
                 "any that reached the stream while it was being closed.",
-                events_dropped);
+                totals.events_dropped);
     out.counter("ssecast_slow_consumer_disconnects_total",
                 "Subscribers disconnected for queueing more than --max-queue.",
                 c.slow_consumer_disconnects.load(std::memory_order_relaxed));
@@ -85,11 +76,11 @@ std::string render_metrics(daemon& owner) {
                 stats.channel_limit_hits);
     out.counter("ssecast_bytes_sent_total",
                 "Bytes written to event streams (response headers, events, heartbeats).",
-                bytes_sent);
+                totals.bytes_sent);
     out.histogram("ssecast_channel_subscribers",
                   "Channels by their number of subscribers, at scrape time (sum: subscriptions).",
                   per_channel);
-    if (owner.settings().metrics_per_channel > 0) {
+    if (ctx.settings.metrics_per_channel > 0) {
         std::vector<std::pair<std::string, double>> busiest;
         busiest.reserve(census.busiest.size());
         for (auto& [name, subscribers] : census.busiest)
@@ -100,12 +91,20 @@ std::string render_metrics(daemon& owner) {
     }
     out.histogram("ssecast_publish_duration_seconds",
                   "Time to handle a POST /notify, from the routed request to its answer.",
-                  publish_duration);
+                  totals.publish_duration);
     out.histogram("ssecast_publish_to_write_seconds",
                   "Time from the publish of the oldest live event in a stream write to the moment "
                   "the whole write was handed to the kernel.",
-                  publish_to_write);
+                  totals.publish_to_write);
     return out.take();
+}
+
+}  // namespace
+
+answer metrics_page(const handler_context& ctx) {
+    auto r = json_reply(http::status::ok, render(ctx), ctx.req);
+    r.content_type = exposition::content_type;
+    return r;
 }
 
 }  // namespace ssecast

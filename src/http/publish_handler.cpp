@@ -1,0 +1,68 @@
+#include <boost/beast/core/string.hpp>
+#include <chrono>
+
+#include "ssecast/backend/broker.hpp"
+#include "ssecast/core/publish_request.hpp"
+#include "ssecast/http/handlers.hpp"
+#include "ssecast/metrics/metrics.hpp"
+
+namespace ssecast {
+
+namespace {
+
+bool is_json_content_type(const request& req) {
+    auto value = req[http::field::content_type];
+    auto media = value.substr(0, value.find(';'));
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    return boost::beast::iequals(media, "application/json");
+}
+
+// The publish answer is the hot path: ids are digits and a dash, no JSON encoder needed.
+void append_receipt(const publish_receipt& r, std::string& out) {
+    out += R"({"delivered":)";
+    out += std::to_string(r.delivered);
+    out += R"(,"id":")";
+    out += r.id;
+    out += R"("})";
+}
+
+reply handle(const handler_context& ctx) {
+    const auto& req = ctx.req;
+    if (!is_json_content_type(req)) {
+        return error_reply(http::status::unsupported_media_type,
+                           "Content-Type must be application/json", req);
+    }
+    auto parsed = parse_publish_request(req.body());
+    if (auto* invalid = std::get_if<invalid_request>(&parsed))
+        return error_reply(http::status::bad_request, invalid->error, req);
+    const auto& batch = std::get<publish_batch>(parsed);
+    auto receipts = ctx.store.publish(batch.events);
+    if (!receipts) {
+        return error_reply(http::status::service_unavailable,
+                           "channel limit reached (--max-channels); nothing was published", req);
+    }
+    std::string body;
+    if (batch.is_array) {
+        body += '[';
+        for (const auto& r : *receipts) {
+            if (body.size() > 1) body += ',';
+            append_receipt(r, body);
+        }
+        body += ']';
+    } else {
+        append_receipt(receipts->front(), body);
+    }
+    body += '\n';
+    return json_reply(http::status::ok, std::move(body), req);
+}
+
+}  // namespace
+
+answer publish(const handler_context& ctx) {
+    auto started = std::chrono::steady_clock::now();
+    auto r = handle(ctx);
+    ctx.metrics.publish_duration.observe(std::chrono::steady_clock::now() - started);
+    return r;
+}
+
+}  // namespace ssecast

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Fails when a folder of src/ (or include/ssecast/) includes a header it must not see: the layers
+# run one way (see src/CMakeLists.txt), storage never sees HTTP, HTTP sees the broker interface but
+# no broker, and nothing below app/ sees the daemon.
+#   tests/architecture/layers.sh SOURCE_DIR
+set -euo pipefail
+root=${1:?usage: layers.sh SOURCE_DIR}
+
+# folder -> the headers (prefixes under ssecast/) its files may include besides its own
+declare -A allowed=(
+  [core]=""
+  [metrics]=""
+  [config]=""
+  [auth]="core/"
+  [sse]="sse/ backend/broker.hpp backend/subscriber.hpp config/ metrics/ core/"
+  [backend]="core/ sse/sse_frame.hpp"
+  [http]="sse/ core/ backend/broker.hpp backend/subscriber.hpp config/ metrics/ auth/"
+  [app]="app/ http/ sse/ core/ backend/ config/ metrics/ auth/"
+)
+
+violations=0
+for folder in "${!allowed[@]}"; do
+  for dir in "$root/src/$folder" "$root/include/ssecast/$folder"; do
+    [ -d "$dir" ] || continue
+    while IFS=: read -r file line text; do
+      header=$(sed -E 's/.*#include "ssecast\/([^"]+)".*/\1/' <<<"$text")
+      [[ $header == "$folder/"* || $header == version.hpp ]] && continue
+      ok=0
+      for prefix in ${allowed[$folder]}; do
+        [[ $header == "$prefix"* ]] && ok=1
+      done
+      if ((!ok)); then
+        echo "layers: ${file#"$root"/}:$line includes ssecast/$header, which $folder/ must not see" >&2
+        violations=$((violations + 1))
+      fi
+    done < <(grep -rnE '#include "ssecast/' "$dir" || true)
+  done
+done
+if ((violations)); then
+  echo "layers: FAIL: $violations include(s) against the layering" >&2
+  exit 1
+fi
+echo "layers: every include follows the layering"
