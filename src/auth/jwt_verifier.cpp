@@ -83,7 +83,7 @@ std::optional<auth_failure> check_audience(const json& claims,
     const auto aud = claims.find("aud");
     if (aud == claims.end()) {
         if (!audience) return std::nullopt;
-        return invalid("token has no aud claim; audience \"" + shown(*audience) + "\" is required");
+        return invalid("token has no aud claim; audience \"" + *audience + "\" is required");
     }
     const bool strings_only =
         aud->is_string() ||
@@ -96,7 +96,7 @@ std::optional<auth_failure> check_audience(const json& claims,
     const bool ours = aud->is_string()
                           ? aud->get_ref<const std::string&>() == *audience
                           : std::find(aud->begin(), aud->end(), json(*audience)) != aud->end();
-    if (!ours) return invalid("token is not for audience \"" + shown(*audience) + "\"");
+    if (!ours) return invalid("token is not for audience \"" + *audience + "\"");
     return std::nullopt;
 }
 
@@ -106,10 +106,10 @@ std::optional<auth_failure> check_issuer(const json& claims,
     if (iss != claims.end() && !iss->is_string()) return invalid("claim iss is not a string");
     if (!issuer) return std::nullopt;
     if (iss == claims.end()) {
-        return invalid("token has no iss claim; issuer \"" + shown(*issuer) + "\" is required");
+        return invalid("token has no iss claim; issuer \"" + *issuer + "\" is required");
     }
     if (iss->get_ref<const std::string&>() != *issuer) {
-        return invalid("token issuer is not \"" + shown(*issuer) + "\"");
+        return invalid("token issuer is not \"" + *issuer + "\"");
     }
     return std::nullopt;
 }

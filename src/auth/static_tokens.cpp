@@ -89,7 +89,8 @@ std::variant<static_tokens, load_error> static_tokens::parse(std::string_view te
         for (std::size_t i = 1; i < fields.size(); ++i) {
             auto parsed = channel_pattern::parse(fields[i]);
             if (auto* bad = std::get_if<invalid_pattern>(&parsed)) {
-                return fail("\"" + std::string(fields[i]) + "\": " + bad->message);
+                // Not "\"" + std::string(...): GCC 12 warns falsely (-Wrestrict) on that at -O3.
+                return fail(std::string("\"").append(fields[i]) + "\": " + bad->message);
             }
             patterns.push_back(std::get<channel_pattern>(std::move(parsed)));
         }

@@ -327,6 +327,19 @@ TEST(JwtVerifier, RefusesEcAlgorithmOfAnotherCurve) {
               "algorithm ES256 is not accepted: only ES384 with the configured public key");
 }
 
+TEST(JwtVerifier, DuplicateAlgIsReadAsLibjwtReadsIt) {
+    // nlohmann and libjwt's jansson both take the last "alg".
+    const auto verifier = with_public_key(rsa2048().public_pem);
+    EXPECT_EQ(invalid_message(verifier, hmac_token(R"({"alg":"RS256","alg":"HS256"})",
+                                                   rights.dump(), rsa2048().public_pem)),
+              "algorithm HS256 is not accepted: only RS256, RS384, RS512 with the configured "
+              "public key");
+    // Pinned to RS256, which libjwt then uses too: an HMAC is no RSA signature.
+    EXPECT_EQ(invalid_message(verifier, hmac_token(R"({"alg":"HS256","alg":"RS256"})",
+                                                   rights.dump(), rsa2048().public_pem)),
+              "token signature is invalid");
+}
+
 TEST(JwtVerifier, RefusesAlgInAnotherCase) {
     // libjwt compares "alg" case-insensitively and would accept this correctly signed token.
     EXPECT_EQ(
@@ -656,6 +669,14 @@ TEST(JwtKeys, RefusesWhatIsNotOnePublicKey) {
     EXPECT_EQ(load_error_of(jwt_public_key::parse(
                   "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "key.pem")),
               "key.pem: the public key cannot be parsed");
+    std::string pkcs1 = rsa2048().public_pem;  // only the block's name matters here
+    for (auto at = pkcs1.find("PUBLIC KEY"); at != std::string::npos;
+         at = pkcs1.find("PUBLIC KEY", at + 14)) {
+        pkcs1.replace(at, 10, "RSA PUBLIC KEY");
+    }
+    EXPECT_EQ(load_error_of(jwt_public_key::parse(pkcs1, "key.pem")),
+              "key.pem holds a PKCS #1 RSA key: give it as a PUBLIC KEY (openssl rsa "
+              "-RSAPublicKey_in -in key.pem -pubout)");
     EXPECT_EQ(load_error_of(
                   jwt_public_key::parse(rsa2048().public_pem + ec("P-256").public_pem, "key.pem")),
               "key.pem holds more than one public key");

@@ -13,8 +13,6 @@ namespace ssecast {
 struct access_rights {
     channel_patterns publish;
     channel_patterns subscribe;
-
-    friend bool operator==(const access_rights&, const access_rights&) = default;
 };
 
 enum class credential_kind { static_key, jwt };

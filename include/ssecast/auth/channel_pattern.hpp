@@ -26,8 +26,6 @@ class channel_pattern {
     // Runs of '*' are kept as one ("a**b" is "a*b"): they match the same channels.
     const std::string& text() const { return text_; }
 
-    friend bool operator==(const channel_pattern&, const channel_pattern&) = default;
-
   private:
     explicit channel_pattern(std::string text) : text_(std::move(text)) {}
 
@@ -47,10 +45,7 @@ class channel_patterns {
     // (e.g. listing every channel).
     bool matches_every_channel() const;
 
-    const std::vector<channel_pattern>& items() const { return patterns_; }
     bool empty() const { return patterns_.empty(); }
-
-    friend bool operator==(const channel_patterns&, const channel_patterns&) = default;
 
   private:
     std::vector<channel_pattern> patterns_;

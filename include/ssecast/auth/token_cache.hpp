@@ -37,7 +37,6 @@ class token_cache {
                 std::uint64_t generation);
 
     std::size_t size() const { return entries_.size(); }
-    std::size_t capacity() const { return capacity_; }
     std::uint64_t hits() const { return hits_; }
     std::uint64_t misses() const { return misses_; }
 
