@@ -4,14 +4,10 @@
 
 namespace ssecast {
 
-namespace {
-
-bool channel_char(unsigned char c) {
+bool is_channel_name_char(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '.' || c == ':' || c == '/' || c == '@' || c == '-';
 }
-
-}  // namespace
 
 std::optional<std::string> check_channel_name(std::string_view name) {
     if (name.empty()) return "channel name is empty";
@@ -19,7 +15,7 @@ std::optional<std::string> check_channel_name(std::string_view name) {
         return "channel name is longer than " + std::to_string(max_channel_name) + " characters";
     }
     if (!std::all_of(name.begin(), name.end(),
-                     [](char c) { return channel_char(static_cast<unsigned char>(c)); })) {
+                     [](char c) { return is_channel_name_char(static_cast<unsigned char>(c)); })) {
         return "channel name may only contain A-Z a-z 0-9 _ . : / @ -";
     }
     return std::nullopt;

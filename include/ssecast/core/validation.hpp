@@ -13,6 +13,9 @@ inline constexpr std::size_t max_event_type = 128;
 inline constexpr std::string_view default_channel = "default";
 inline constexpr std::string_view resync_event_type = "resync";
 
+// A-Z a-z 0-9 _ . : / @ -
+bool is_channel_name_char(unsigned char c);
+
 // Each returns what is wrong with the input, or nothing when it is acceptable.
 std::optional<std::string> check_channel_name(std::string_view name);
 std::optional<std::string> check_event_type(std::string_view type);
