@@ -71,12 +71,18 @@ daemon::daemon(config cfg, std::function<std::variant<config, config_exit>()> re
 }
 
 daemon::~daemon() {
-    // Loop objects go before the workers whose io_context they use.
+    // The teardown order, explicit: the objects on worker 0's loop first; then each worker with
+    // the connections still pending in its loop, one worker after the other. A connection destroyed
+    // with its worker unsubscribes from the broker and gives back its slot; it touches no other
+    // worker (torn_down_ keeps the last one from stopping loops that are gone), and the broker,
+    // declared before the workers, goes last.
     listener_.reset();
     signals_.reset();
     maintenance_timer_.reset();
     shutdown_timer_.reset();
     service_manager_.reset();
+    torn_down_ = true;
+    for (auto& w : workers_) w.reset();
 }
 
 bool daemon::open_listener() {
@@ -143,6 +149,7 @@ int daemon::run() {
     workers_.front()->io().run();
     stop_all();
     for (auto& t : threads) t.join();
+    torn_down_ = true;
     spdlog::info("ssecast stopped");
     return 0;
 }
@@ -178,21 +185,24 @@ void daemon::dispatch(worker& target, asio::ip::tcp::socket socket) {
         return;
     }
     // Counted now, so that a burst of accepts sees the connections its predecessors opened.
-    connection_opened();
-    asio::post(target.io(), [&target, over, this, s = std::move(socket)]() mutable {
-        target.accept(std::move(s), over);
-        connection_closed();
-    });
+    asio::post(target.io(),
+               [&target, over, slot = connection_slot(*this), s = std::move(socket)]() mutable {
+                   target.accept(std::move(s), std::move(slot), over);
+               });
 }
 
-void daemon::connection_opened(bool stream) {
+void daemon::opened() {
     connections_.fetch_add(1, std::memory_order_relaxed);
-    if (stream) streams_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void daemon::connection_closed(bool stream) {
+void daemon::became_stream() {
+    streams_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void daemon::closed(bool stream) {
     if (stream) streams_.fetch_sub(1, std::memory_order_relaxed);
-    if (connections_.fetch_sub(1, std::memory_order_acq_rel) == 1 && shutting_down()) stop_all();
+    if (connections_.fetch_sub(1, std::memory_order_acq_rel) == 1 && shutting_down() && !torn_down_)
+        stop_all();
 }
 
 void daemon::on_signal(int signo) {

@@ -27,8 +27,8 @@ server_counters& worker::counters() {
     return daemon_.counters();
 }
 
-void worker::accept(boost::asio::ip::tcp::socket socket, bool over_capacity) {
-    std::make_shared<http_session>(std::move(socket), *this, over_capacity)->run();
+void worker::accept(boost::asio::ip::tcp::socket socket, connection_slot slot, bool over_capacity) {
+    std::make_shared<http_session>(std::move(socket), *this, std::move(slot), over_capacity)->run();
 }
 
 void worker::start_timers() {
@@ -78,23 +78,19 @@ void worker::begin_shutdown() {
 
 void worker::add(http_session& session) {
     sessions_.insert(&session);
-    daemon_.connection_opened();
 }
 
 void worker::remove(http_session& session) {
     sessions_.erase(&session);
-    daemon_.connection_closed();
 }
 
 void worker::add(event_stream& stream) {
     streams_.insert(&stream);
-    daemon_.connection_opened(true);
 }
 
 void worker::remove(event_stream& stream) {
     sends_.cancel(stream);
     streams_.erase(&stream);
-    daemon_.connection_closed(true);
 }
 
 }  // namespace ssecast

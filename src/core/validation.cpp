@@ -24,13 +24,21 @@ std::optional<std::string> check_channel_name(std::string_view name) {
 std::optional<std::string> check_event_type(std::string_view type) {
     if (type.empty()) return "event type is empty";
     if (type.size() > max_event_type) {
-        return "event type is longer than " + std::to_string(max_event_type) + " characters";
+        return "event type is longer than " + std::to_string(max_event_type) + " bytes";
     }
     if (type.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
         return "event type may not contain CR, LF or NUL";
     }
     if (type == resync_event_type) return "event type \"resync\" is reserved";
     return std::nullopt;
+}
+
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
+    if (text.size() <= max_bytes) return text;
+    auto cut = max_bytes;
+    // Back over continuation bytes (10xxxxxx) to the lead byte of the character cut in two.
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return text.substr(0, cut);
 }
 
 }  // namespace ssecast

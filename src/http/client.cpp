@@ -12,11 +12,26 @@ bool is_loopback(const boost::asio::ip::address& address) {
     return false;
 }
 
+bool has_proxy_header(const request& req) {
+    // Headers that proxies and CDNs add to say who the client was or that they relayed the
+    // request. Only a proxy would send them, so any of them makes a request relayed: it then never
+    // counts as local, whatever the peer. (Which of them names the client, and when it is believed,
+    // is for --trusted-proxies.)
+    static constexpr std::string_view names[] = {
+        "X-Forwarded-For",  "Forwarded",         "X-Real-IP",        "Via",
+        "X-Forwarded-Host", "X-Forwarded-Proto", "CF-Connecting-IP", "True-Client-IP",
+        "X-Client-IP",
+    };
+    for (auto name : names) {
+        if (req.count(boost::beast::string_view(name.data(), name.size())) > 0) return true;
+    }
+    return false;
+}
+
 client resolve_client(const boost::asio::ip::address& peer, const request& req) {
     client who;
     who.address = peer;
-    who.forwarded = req.count("X-Forwarded-For") > 0 || req.count(http::field::forwarded) > 0 ||
-                    req.count("X-Real-IP") > 0;
+    who.forwarded = has_proxy_header(req);
     return who;
 }
 

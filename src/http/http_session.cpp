@@ -20,16 +20,13 @@ namespace ssecast {
 namespace beast = boost::beast;
 namespace asio = boost::asio;
 
-namespace {
-
-constexpr std::size_t max_header_bytes = 16 * 1024;
-
-}  // namespace
-
-http_session::http_session(asio::ip::tcp::socket socket, session_owner& owner, bool over_capacity)
+http_session::http_session(asio::ip::tcp::socket socket, session_owner& owner, connection_slot slot,
+                           bool over_capacity)
     : socket_(std::move(socket)),
+      slot_(std::move(slot)),
       owner_(owner),
       services_(owner.services()),
+      reader_(services_.settings.max_body),
       over_capacity_(over_capacity) {
     boost::system::error_code ec;
     peer_ = socket_.remote_endpoint(ec);
@@ -44,13 +41,10 @@ http_session::~http_session() {
 
 void http_session::read_request() {
     if (services_.state.shutting_down()) return close();
-    parser_.emplace();
-    parser_->body_limit(services_.settings.max_body);
-    parser_->header_limit(max_header_bytes);
-    parser_->eager(true);
+    reader_.start();
     expires_after(services_.settings.request_timeout);
     reading_ = true;
-    if (buffer_.size() == 0) return wait_readable();
+    if (reader_.buffer().size() == 0) return wait_readable();
     // A pipelined request is already here: parse it from the loop, not from inside the answer to
     // the previous one, so that a long pipeline does not recurse.
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->parse_buffered(); });
@@ -61,75 +55,50 @@ void http_session::read_request() {
 void http_session::wait_readable() {
     socket_.async_wait(asio::socket_base::wait_read,
                        [self = shared_from_this()](beast::error_code ec) {
-                           if (ec) return self->on_read(ec);
+                           if (ec) return self->on_read_error(ec);
                            self->read_available();
                        });
 }
 
 void http_session::read_available() {
     // Grow the buffer like Beast does: from 512 bytes, by what is free, 64 KiB at most per read.
-    auto room = std::clamp<std::size_t>(buffer_.capacity() - buffer_.size(), 512, 64 * 1024);
+    auto& buffer = reader_.buffer();
+    auto room = std::clamp<std::size_t>(buffer.capacity() - buffer.size(), 512, 64 * 1024);
     beast::error_code ec;
-    auto n = socket_.read_some(buffer_.prepare(room), ec);
+    auto n = socket_.read_some(buffer.prepare(room), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_readable();
     if (ec == asio::error::eof) {
-        if (!parser_->got_some()) return on_read(http::error::end_of_stream);
-        parser_->put_eof(ec);
-        return on_read(ec ? ec : beast::error_code(http::error::partial_message));
+        if (!reader_.started()) return on_read_error(ec);
+        return on_parsed(reader_.end_of_input());
     }
-    if (ec) return on_read(ec);
-    buffer_.commit(n);
+    if (ec) return on_read_error(ec);
+    buffer.commit(n);
     parse_buffered();
 }
 
 void http_session::parse_buffered() {
-    while (buffer_.size() > 0) {
-        beast::error_code ec;
-        auto used = parser_->put(buffer_.data(), ec);
-        buffer_.consume(used);
-        if (ec == http::error::need_more) break;
-        if (ec) return on_read(ec);
-        if (parser_->is_done()) return on_read({});
-        if (used == 0) break;
-    }
-    wait_readable();
+    auto outcome = reader_.parse();
+    if (outcome == request_reader::outcome::need_more) return wait_readable();
+    on_parsed(outcome);
 }
 
-void http_session::on_read(beast::error_code ec) {
+void http_session::on_read_error(beast::error_code) {
+    // Closed, reset, timed out (the sweep cancelled the wait) or failed: nothing to answer.
     reading_ = false;
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
-        return close();
-    }
+    close();
+}
+
+void http_session::on_parsed(request_reader::outcome outcome) {
+    reading_ = false;
     request_read_ = clock::now();
-    if (ec) {
-        // The request cannot be trusted to be framed correctly: answer and close.
-        auto status = http::status::bad_request;
-        std::string message = "malformed HTTP request: " + ec.message();
-        if (ec == http::error::body_limit) {
-            status = http::status::payload_too_large;
-            message = "request body is larger than " + std::to_string(services_.settings.max_body) +
-                      " bytes (--max-body)";
-        } else if (ec == http::error::header_limit) {
-            auto received =
-                std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-            if (received.find("\r\n") == std::string_view::npos) {
-                status = http::status::uri_too_long;
-                message =
-                    "request line is longer than " + std::to_string(max_header_bytes) + " bytes";
-            } else {
-                status = http::status::request_header_fields_too_large;
-                message = "request headers are larger than " + std::to_string(max_header_bytes) +
-                          " bytes";
-            }
-        }
-        const auto& req = parser_->get();
+    if (outcome == request_reader::outcome::refused) {
+        const auto& why = reader_.refusal();
         malformed_ = true;
-        return send(error_reply(status, std::move(message), 11, false),
-                    std::string(req.method_string()), std::string(req.target()));
+        return send(error_reply(why.status, why.message, 11, false), reader_.method(),
+                    reader_.target());
     }
 
-    auto req = parser_->release();
+    auto req = reader_.take();
     auto who = resolve_client(peer_.address(), req);
     handler_context ctx{req,
                         who,
@@ -142,8 +111,9 @@ void http_session::on_read(beast::error_code ec) {
     auto routed = services_.routes.dispatch(ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
         deadline_ = clock::time_point::max();
-        auto next = std::make_shared<event_stream>(std::move(socket_), owner_.streams(),
-                                                   std::move(stream->channels), peer_);
+        auto next =
+            std::make_shared<event_stream>(std::move(socket_), std::move(slot_), owner_.streams(),
+                                           std::move(stream->channels), peer_);
         next->start(std::move(stream->last_event_id), stream->extra_headers);
         return;
     }
@@ -215,7 +185,7 @@ void http_session::check_deadline(clock::time_point now) {
 void http_session::shutdown() {
     // Waiting for a next request that would be refused anyway: close now. A response being written
     // is finished first (send() stops keep-alive once shutting down).
-    if (reading_ && parser_ && !parser_->is_header_done()) {
+    if (reading_ && !reader_.header_done()) {
         beast::error_code ignored;
         socket_.cancel(ignored);
     }
@@ -232,8 +202,9 @@ void http_session::linger() {
 }
 
 void http_session::discard_input() {
-    buffer_.clear();
-    socket_.async_read_some(buffer_.prepare(4096),
+    auto& buffer = reader_.buffer();
+    buffer.clear();
+    socket_.async_read_some(buffer.prepare(4096),
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                 if (ec) return self->close();
                                 self->discard_input();

@@ -59,9 +59,13 @@ struct exact_allocator {
 
 }  // namespace
 
-event_stream::event_stream(asio::ip::tcp::socket socket, stream_owner& owner,
+event_stream::event_stream(asio::ip::tcp::socket socket, connection_slot slot, stream_owner& owner,
                            std::vector<std::string> channels, asio::ip::tcp::endpoint peer)
-    : socket_(std::move(socket)), owner_(owner), channels_(std::move(channels)), peer_(peer) {
+    : socket_(std::move(socket)),
+      slot_(std::move(slot)),
+      owner_(owner),
+      channels_(std::move(channels)),
+      peer_(peer) {
     boost::system::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     // Writes are tried synchronously first (see write_queued): they must never block.
@@ -71,6 +75,7 @@ event_stream::event_stream(asio::ip::tcp::socket socket, stream_owner& owner,
         // Up to 10% later, so that streams opened together do not all end together.
         expires_ = opened_ + with_jitter(*limit, *limit / 10);
     }
+    slot_.become_stream();
     owner_.add(*this);
 }
 

@@ -32,6 +32,13 @@ namespace test {
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 
+// The daemon under test: the one built with the tests, or SSECAST_TEST_BINARY (another build of
+// it, e.g. with ThreadSanitizer, run by the same tests).
+inline std::string daemon_binary() {
+    const char* other = std::getenv("SSECAST_TEST_BINARY");
+    return other != nullptr && *other != '\0' ? other : SSECAST_BINARY;
+}
+
 // Polls `condition` every few milliseconds until it holds or `timeout` passes. The sleep is the
 // polling interval, not a synchronisation guess: the result is the condition itself.
 template <typename F>
@@ -191,7 +198,7 @@ inline run_result run_ssecast(std::vector<std::string> args,
                               const std::map<std::string, std::string>& env = {},
                               std::chrono::milliseconds timeout = 10s) {
     auto dir = make_temp_dir();
-    args.insert(args.begin(), SSECAST_BINARY);
+    args.insert(args.begin(), daemon_binary());
     run_result result;
     {
         process p(args, env, dir / "out", dir / "err");
@@ -228,7 +235,7 @@ class server {
             args.insert(args.begin(), "127.0.0.1:0");
             args.insert(args.begin(), "--listen");
         }
-        args.insert(args.begin(), SSECAST_BINARY);
+        args.insert(args.begin(), daemon_binary());
         proc_ =
             std::make_unique<process>(args, env, dir_ / "stdout.log", dir_ / "stderr.log", launch);
         bool up = eventually(

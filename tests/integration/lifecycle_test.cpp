@@ -129,3 +129,53 @@ TEST(Lifecycle, EnvironmentAndConfigFileApply) {
     EXPECT_NE(log.find("heartbeat=2s"), std::string::npos) << log;  // file beats default
     std::filesystem::remove_all(dir);
 }
+
+namespace {
+
+// Streams that take nothing while megabytes wait for them, spread over both event loops: at a
+// shutdown they cannot be flushed, so they are still open when the loops stop.
+struct stuck_streams {
+    explicit stuck_streams(test::server& s) {
+        for (int i = 0; i < 4; ++i) {
+            subs.push_back(std::make_unique<test::sse_client>(s.port(), "/events?channel=stuck"));
+            subs.back()->conn().shrink_receive_buffer(4096);
+        }
+        test::publisher pub(s.port());
+        auto body = json{{"channel", "stuck"}, {"data", std::string(60000, 'x')}}.dump();
+        for (int i = 0; i < 140; ++i) {  // 8 MiB
+            auto res = pub.post(body);
+            EXPECT_EQ(res.status, 200) << res.body;
+        }
+    }
+    std::vector<std::unique_ptr<test::sse_client>> subs;
+};
+
+}  // namespace
+
+// Seen on the landed daemon under ASan (3 of 3 runs): when --shutdown-timeout ran out with streams
+// still open, destroying the workers in order let a stream of worker 1 stop worker 0's loop, which
+// was freed already (heap-use-after-free in io_context::stop()). Under the sanitizers of
+// scripts/test.sh a use after free ends the daemon with a report and a non-zero code.
+TEST(Lifecycle, ShutdownTimeoutWithStreamsStillOpenExitsCleanly) {
+    test::server s({"--threads", "2", "--max-queue", "64MiB", "--shutdown-timeout", "300ms"});
+    stuck_streams stuck(s);
+    s.signal(SIGTERM);
+    auto status = s.wait_exit(20s);
+    ASSERT_TRUE(status.exited);
+    EXPECT_EQ(status.code, 0) << s.log();
+    EXPECT_NE(s.log().find("shutdown timeout"), std::string::npos) << s.log();
+    EXPECT_EQ(s.log().find("Sanitizer"), std::string::npos) << s.log();
+}
+
+TEST(Lifecycle, SecondSignalWithStreamsStillOpenExitsCleanly) {
+    test::server s({"--threads", "2", "--max-queue", "64MiB", "--shutdown-timeout", "1m"});
+    stuck_streams stuck(s);
+    s.signal(SIGTERM);
+    ASSERT_TRUE(s.wait_for_log("shutting down"));
+    s.signal(SIGTERM);
+    auto status = s.wait_exit(20s);
+    ASSERT_TRUE(status.exited);
+    EXPECT_EQ(status.code, 0) << s.log();
+    EXPECT_NE(s.log().find("second signal"), std::string::npos) << s.log();
+    EXPECT_EQ(s.log().find("Sanitizer"), std::string::npos) << s.log();
+}

@@ -148,7 +148,7 @@ std::uint16_t port_in_status(const std::string& status) {
 // Runs the daemon to its exit, for the configurations it refuses.
 test::run_result run_launched(std::vector<std::string> args, const test::launch_options& launch) {
     auto dir = test::make_temp_dir();
-    args.insert(args.begin(), SSECAST_BINARY);
+    args.insert(args.begin(), test::daemon_binary());
     test::run_result result;
     {
         test::process p(args, {}, dir / "out", dir / "err", launch);
@@ -166,7 +166,7 @@ TEST(SystemdNotify, ReadyOnceListeningThenReloadingAndStopping) {
     auto dir = test::make_temp_dir();
     // Started directly rather than through test::server, so that READY=1 is the first thing the
     // test waits for and it connects the moment READY=1 arrives.
-    test::process daemon({SSECAST_BINARY, "--listen", "127.0.0.1:0"},
+    test::process daemon({test::daemon_binary(), "--listen", "127.0.0.1:0"},
                          {{"NOTIFY_SOCKET", manager.path()}}, dir / "out", dir / "err");
     auto ready = manager.wait_for("READY=1");
     ASSERT_TRUE(ready.has_value()) << test::read_file(dir / "err");

@@ -42,7 +42,9 @@ TEST(Client, LoopbackWithoutForwardingHeaderIsLocal) {
 }
 
 TEST(Client, ForwardingHeaderMakesLoopbackRemote) {
-    for (const char* header : {"X-Forwarded-For", "Forwarded", "X-Real-IP"}) {
+    for (const char* header :
+         {"X-Forwarded-For", "Forwarded", "X-Real-IP", "Via", "X-Forwarded-Host",
+          "X-Forwarded-Proto", "CF-Connecting-IP", "True-Client-IP", "X-Client-IP"}) {
         for (const char* peer : {"127.0.0.1", "::1", "::ffff:127.0.0.1"}) {
             auto who = resolve(peer, header, "203.0.113.7");
             EXPECT_TRUE(who.forwarded) << header << " " << peer;

@@ -71,4 +71,32 @@ TEST(EventType, RejectsWhatCannotBeFramedOrIsReserved) {
     EXPECT_NE(reserved->find("reserved"), std::string::npos);
 }
 
+TEST(EventType, LengthLimitIsInBytes) {
+    EXPECT_FALSE(check_event_type(std::string(128, 'a')).has_value());
+    // 64 two-byte characters are 128 bytes: fine; one more is too long, though only 65 characters.
+    std::string two_byte;
+    for (int i = 0; i < 64; ++i) two_byte += "\xC3\xA9";
+    EXPECT_FALSE(check_event_type(two_byte).has_value());
+    auto problem = check_event_type(two_byte + "\xC3\xA9");
+    ASSERT_TRUE(problem.has_value());
+    EXPECT_NE(problem->find("128 bytes"), std::string::npos) << *problem;
+}
+
+TEST(Utf8Prefix, CutsOnlyBetweenCharacters) {
+    using ssecast::utf8_prefix;
+    EXPECT_EQ(utf8_prefix("hello", 10), "hello");
+    EXPECT_EQ(utf8_prefix("hello", 3), "hel");
+    EXPECT_EQ(utf8_prefix("", 0), "");
+    // "aé" is 61 C3 A9: a cut after 2 bytes would split é.
+    EXPECT_EQ(utf8_prefix("a\xC3\xA9", 2), "a");
+    EXPECT_EQ(utf8_prefix("a\xC3\xA9", 3), "a\xC3\xA9");
+    // A four-byte character (U+1F600) is dropped whole at every cut inside it.
+    std::string smile = "x\xF0\x9F\x98\x80y";
+    for (std::size_t cut = 1; cut <= 4; ++cut) EXPECT_EQ(utf8_prefix(smile, cut), "x") << cut;
+    EXPECT_EQ(utf8_prefix(smile, 5), "x\xF0\x9F\x98\x80");
+    // Bytes that are not UTF-8 are not the cut's business: the prefix is still at most max bytes.
+    EXPECT_EQ(utf8_prefix("\x80\x80\x80", 2), "");
+    EXPECT_EQ(utf8_prefix("\xFF\xFE", 1), "\xFF");
+}
+
 }  // namespace

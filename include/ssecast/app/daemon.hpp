@@ -17,6 +17,7 @@
 #include "ssecast/http/router.hpp"
 #include "ssecast/http/server_state.hpp"
 #include "ssecast/http/services.hpp"
+#include "ssecast/metrics/connection_slot.hpp"
 #include "ssecast/metrics/server_counters.hpp"
 
 namespace ssecast {
@@ -26,7 +27,7 @@ class service_manager;
 
 // The daemon: the workers (one event loop per thread, each owning the connections it serves),
 // the listener that spreads connections over them, the broker, signals and housekeeping.
-class daemon final : public server_state {
+class daemon final : public server_state, public connection_tracker {
   public:
     // `reload` re-reads the configuration on SIGHUP.
     daemon(config cfg, std::function<std::variant<config, config_exit>()> reload);
@@ -56,8 +57,10 @@ class daemon final : public server_state {
     worker& next_worker();
     void dispatch(worker& target, boost::asio::ip::tcp::socket socket);
 
-    void connection_opened(bool stream = false);
-    void connection_closed(bool stream = false);
+    // connection_tracker
+    void opened() override;
+    void became_stream() override;
+    void closed(bool stream) override;
 
   private:
     bool open_listener();
@@ -73,6 +76,9 @@ class daemon final : public server_state {
     std::atomic<std::size_t> connections_{0};
     std::atomic<std::size_t> streams_{0};
     std::atomic<bool> shutting_down_{false};
+    // The loops have stopped and the connections are being destroyed with them: closing one must
+    // no longer stop the loops (some are gone already).
+    bool torn_down_ = false;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
     std::size_t connection_limit_ = 0;

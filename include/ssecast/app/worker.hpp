@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "ssecast/http/session_owner.hpp"
+#include "ssecast/metrics/connection_slot.hpp"
 #include "ssecast/metrics/metrics.hpp"
 #include "ssecast/sse/send_scheduler.hpp"
 #include "ssecast/sse/stream_owner.hpp"
@@ -29,7 +30,7 @@ class worker final : public session_owner, public stream_owner {
     const worker_metrics& metrics() const { return metrics_; }
 
     // On this worker's thread.
-    void accept(boost::asio::ip::tcp::socket socket, bool over_capacity);
+    void accept(boost::asio::ip::tcp::socket socket, connection_slot slot, bool over_capacity);
     // The heartbeat and the sweep of request deadlines.
     void start_timers();
     void begin_shutdown();

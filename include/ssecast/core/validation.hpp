@@ -20,4 +20,8 @@ bool is_channel_name_char(unsigned char c);
 std::optional<std::string> check_channel_name(std::string_view name);
 std::optional<std::string> check_event_type(std::string_view type);
 
+// The longest start of `text` of at most `max_bytes` bytes that does not end inside a UTF-8
+// character (a cut never leaves half a character, which a JSON encoder would turn into U+FFFD).
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
+
 }  // namespace ssecast

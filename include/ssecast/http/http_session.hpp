@@ -1,8 +1,6 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -10,6 +8,8 @@
 
 #include "ssecast/http/reply.hpp"
 #include "ssecast/http/request.hpp"
+#include "ssecast/http/request_reader.hpp"
+#include "ssecast/metrics/connection_slot.hpp"
 
 namespace ssecast {
 
@@ -20,7 +20,8 @@ struct http_services;
 // them, or hands its socket to an event_stream for GET /events.
 class http_session : public std::enable_shared_from_this<http_session> {
   public:
-    http_session(boost::asio::ip::tcp::socket socket, session_owner& owner, bool over_capacity);
+    http_session(boost::asio::ip::tcp::socket socket, session_owner& owner, connection_slot slot,
+                 bool over_capacity);
     ~http_session();
 
     using clock = std::chrono::steady_clock;
@@ -36,7 +37,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     void wait_readable();
     void read_available();
     void parse_buffered();
-    void on_read(boost::beast::error_code ec);
+    // What became of the bytes read: a request to answer, or a refusal.
+    void on_parsed(request_reader::outcome outcome);
+    // The connection failed or was closed before a request began.
+    void on_read_error(boost::beast::error_code ec);
     void send(reply r, const std::string& method, const std::string& target);
     // The access log line of an answer that is out, at info level.
     void log_request(std::string_view method, std::string_view target, http::status status) const;
@@ -49,19 +53,19 @@ class http_session : public std::enable_shared_from_this<http_session> {
     void expires_after(std::chrono::milliseconds timeout);
 
     boost::asio::ip::tcp::socket socket_;
+    connection_slot slot_;  // handed on to the event stream, if the session becomes one
     // One deadline per session, checked by the worker's sweep: no timer operation per request.
     clock::time_point deadline_ = clock::time_point::max();
     clock::time_point request_read_;  // when the request being answered was fully read
-    boost::beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
     session_owner& owner_;
     http_services& services_;
+    request_reader reader_;
     boost::asio::ip::tcp::endpoint peer_;
     bool over_capacity_;
     bool reading_ = false;
     std::string out_;  // the answer being written
     bool keep_alive_ = true;
-    bool malformed_ = false;  // the last request could not be parsed: refuse it, then close
+    bool malformed_ = false;  // the last request was refused for its framing: answer, then close
 };
 
 }  // namespace ssecast

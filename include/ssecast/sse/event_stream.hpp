@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ssecast/backend/subscriber.hpp"
+#include "ssecast/metrics/connection_slot.hpp"
 #include "ssecast/sse/send_scheduler.hpp"
 #include "ssecast/sse/sse_frame.hpp"
 
@@ -22,7 +23,7 @@ class event_stream final : public subscriber,
                            public sendable,
                            public std::enable_shared_from_this<event_stream> {
   public:
-    event_stream(boost::asio::ip::tcp::socket socket, stream_owner& owner,
+    event_stream(boost::asio::ip::tcp::socket socket, connection_slot slot, stream_owner& owner,
                  std::vector<std::string> channels, boost::asio::ip::tcp::endpoint peer);
     ~event_stream();
 
@@ -55,6 +56,7 @@ class event_stream final : public subscriber,
     void close_later(std::string reason);
 
     boost::asio::ip::tcp::socket socket_;
+    connection_slot slot_;
     stream_owner& owner_;
     std::vector<std::string> channels_;
     boost::asio::ip::tcp::endpoint peer_;

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "ssecast/core/event_id.hpp"
+#include "ssecast/core/validation.hpp"
 
 namespace ssecast {
 
@@ -226,7 +227,7 @@ subscription_start memory_broker::subscribe(const std::vector<std::string>& chan
 frame memory_broker::resync_notice(std::string_view last_event_id, std::uint64_t position_seq,
                                    std::optional<std::uint64_t> oldest_seq) const {
     nlohmann::json body = {
-        {"lastEventId", std::string(last_event_id.substr(0, max_echoed_id))},
+        {"lastEventId", std::string(utf8_prefix(last_event_id, max_echoed_id))},
         {"oldestId", oldest_seq ? nlohmann::json(to_string(event_id{options_.epoch, *oldest_seq}))
                                 : nlohmann::json(nullptr)},
     };
