@@ -39,6 +39,26 @@ std::size_t connection_capacity(std::size_t wanted) {
     return std::min<std::size_t>(wanted, fit);
 }
 
+// The files the configuration names for credentials, and how JWTs are checked.
+credential_sources sources_of(const config& cfg) {
+    return {cfg.publish_tokens_file,
+            cfg.jwt_secret_file,
+            cfg.jwt_public_key_file,
+            {cfg.jwt_audience, cfg.jwt_issuer, cfg.jwt_leeway}};
+}
+
+const char* mode_name(publish_auth mode) {
+    switch (mode) {
+        case publish_auth::loopback:
+            return "loopback";
+        case publish_auth::token:
+            return "token";
+        case publish_auth::loopback_or_token:
+            return "loopback-or-token";
+    }
+    return "?";
+}
+
 std::uint64_t run_epoch() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
@@ -81,6 +101,7 @@ daemon::~daemon() {
     maintenance_timer_.reset();
     shutdown_timer_.reset();
     service_manager_.reset();
+    if (reload_thread_.joinable()) reload_thread_.join();
     torn_down_ = true;
     for (auto& w : workers_) w.reset();
 }
@@ -109,6 +130,11 @@ bool daemon::open_listener() {
 }
 
 int daemon::run() {
+    // Read before listening: a credential file that cannot be used is a configuration error.
+    if (auto problem = credentials_.reload(sources_of(config_))) {
+        spdlog::critical("invalid configuration: {}", *problem);
+        return 2;
+    }
     connection_limit_ = connection_capacity(config_.max_connections);
     if (!open_listener()) return 1;
     auto bound = listener_->local_endpoint();
@@ -126,12 +152,14 @@ int daemon::run() {
     }
     spdlog::info(
         "ssecast {} listening on {}{} threads={} heartbeat={} history={} history_max_age={} "
-        "max_body={} max_queue={} max_connections={} max_channels={} reconnect_delay={}{}",
+        "max_body={} max_queue={} max_connections={} max_channels={} reconnect_delay={} "
+        "publish_auth={} private_channels={}{}",
         version, listening_on_, listener_->adopted() ? " (socket from systemd)" : "",
         workers_.size(), format_duration(config_.heartbeat), config_.history,
         config_.history_max_age ? format_duration(*config_.history_max_age) : "off",
         config_.max_body, config_.max_queue, connection_limit_, config_.max_channels,
-        format_duration(config_.reconnect_delay),
+        format_duration(config_.reconnect_delay), mode_name(config_.publish_auth),
+        config_.private_channels.list().size(),
         config_.config_file ? " config=" + *config_.config_file : "");
 
     listener_->start();
@@ -161,6 +189,7 @@ worker_totals daemon::workers_total() const {
         totals.bytes_sent += m.bytes_sent.load(std::memory_order_relaxed);
         totals.events_dropped += m.events_dropped.load(std::memory_order_relaxed);
         totals.send_queue += w->scheduler().waiting();
+        totals.token_cache += w->credentials().cached();
         totals.publish_duration.merge(m.publish_duration.snapshot());
         totals.publish_to_write.merge(m.publish_to_write.snapshot());
     }
@@ -243,22 +272,55 @@ void daemon::stop_all() {
 }
 
 void daemon::reload_config() {
+    // One reload at a time; a SIGHUP meanwhile asks for another once it is done.
+    if (reloading_) {
+        reload_again_ = true;
+        return;
+    }
+    reloading_ = true;
     service_manager_->reloading();
-    auto next = reload_();
+    if (reload_thread_.joinable()) reload_thread_.join();
+    // The files are read on a thread of their own: the event loop never waits for the disk.
+    reload_thread_ = std::thread([this] {
+        auto next = reload_();
+        std::optional<std::string> credentials_problem;
+        // The credential files of the running configuration are read again (key rotation);
+        // other paths take effect at the next start, like every option but the log level.
+        if (std::holds_alternative<config>(next))
+            credentials_problem = credentials_.reload(sources_of(config_));
+        asio::post(workers_.front()->io(),
+                   [this, next = std::move(next), problem = std::move(credentials_problem)] {
+                       reloaded(next, problem);
+                   });
+    });
+}
+
+void daemon::reloaded(const std::variant<config, config_exit>& next,
+                      const std::optional<std::string>& credentials_problem) {
+    reloading_ = false;
     if (auto* failed = std::get_if<config_exit>(&next)) {
         spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}",
                       failed->output);
         service_manager_->ready("listening on " + listening_on_ +
                                 "; configuration not reloaded (see the log)");
-        return;
+    } else {
+        const auto& fresh = std::get<config>(next);
+        // Only the log level changes at run time; spdlog's level is safe to set from any thread.
+        set_log_level(fresh.log_level);
+        if (credentials_problem) {
+            spdlog::error("SIGHUP: credentials not reloaded, keeping the running ones: {}",
+                          *credentials_problem);
+        }
+        spdlog::info(
+            "SIGHUP: configuration reloaded; log level is {}{} (other options take effect at "
+            "restart)",
+            spdlog::level::to_string_view(fresh.log_level),
+            credentials_problem ? "" : "; credentials re-read");
+        service_manager_->ready("listening on " + listening_on_ +
+                                (credentials_problem ? "; credentials not reloaded (see the log)"
+                                                     : "; configuration reloaded"));
     }
-    const auto& fresh = std::get<config>(next);
-    // Only the log level changes at run time; spdlog's level is safe to set from any thread.
-    set_log_level(fresh.log_level);
-    spdlog::info(
-        "SIGHUP: configuration reloaded; log level is {} (other options take effect at restart)",
-        spdlog::level::to_string_view(fresh.log_level));
-    service_manager_->ready("listening on " + listening_on_ + "; configuration reloaded");
+    if (std::exchange(reload_again_, false)) reload_config();
 }
 
 void daemon::schedule_maintenance() {

@@ -7,7 +7,8 @@
 
 namespace ssecast {
 
-worker::worker(daemon& owner, std::size_t index) : daemon_(owner), index_(index) {}
+worker::worker(daemon& owner, std::size_t index)
+    : daemon_(owner), index_(index), credentials_(owner.credentials()) {}
 
 worker::~worker() = default;
 
@@ -43,13 +44,15 @@ void worker::schedule_sweep() {
         if (ec) return;
         auto now = http_session::clock::now();
         for (auto* session : sessions_) session->check_deadline(now);
-        if (daemon_.settings().max_stream_duration) {
+        // Only streams of private channels have tokens that expire.
+        const auto& settings = daemon_.settings();
+        if (settings.max_stream_duration || !settings.private_channels.empty()) {
             // Collected first: ending a stream may close it, which removes it from the set.
-            std::vector<event_stream*> expired;
+            std::vector<event_stream*> due;
             for (auto* stream : streams_) {
-                if (stream->expired(now)) expired.push_back(stream);
+                if (stream->due(now)) due.push_back(stream);
             }
-            for (auto* stream : expired) stream->end_expired();
+            for (auto* stream : due) stream->end_due(now);
         }
         // While shutting down, answers being written keep their deadline until the last is gone.
         if (daemon_.shutting_down() && sessions_.empty()) return;

@@ -49,7 +49,9 @@ auth_result credential_checker::check(std::string_view bearer_token,
 
 auth_result credential_checker::check_jwt(const jwt_verifier& verifier, std::string_view token,
                                           std::chrono::system_clock::time_point now) {
-    if (auto cached = cache_.find(token, current_.generation, now)) return std::move(*cached);
+    auto cached = cache_.find(token, current_.generation, now);
+    cached_.store(cache_.size(), std::memory_order_relaxed);
+    if (cached) return std::move(*cached);
     auto verified = verifier.verify(token, now);
     if (auto* failure = std::get_if<auth_failure>(&verified)) return std::move(*failure);
     auto& jwt = std::get<verified_jwt>(verified);
@@ -60,6 +62,7 @@ auth_result credential_checker::check_jwt(const jwt_verifier& verifier, std::str
     std::optional<std::chrono::system_clock::time_point> valid_until;
     if (jwt.expires) valid_until = *jwt.expires + verifier.leeway();
     cache_.insert(token, result, valid_until, current_.generation);
+    cached_.store(cache_.size(), std::memory_order_relaxed);
     return result;
 }
 

@@ -36,6 +36,92 @@ struct option_spec {
     std::string value;
 };
 
+// RFC 6265 cookie-name: an RFC 9110 token.
+bool is_cookie_name(std::string_view name) {
+    if (name.empty() || name.size() > 64) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return std::isalnum(u) != 0 ||
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    });
+}
+
+// The options of authentication, checked together: some only make sense with others.
+template <typename ValueOf, typename Duration>
+void parse_auth_options(const ValueOf& value_of, const Duration& duration,
+                        std::ostringstream& errors, config& cfg) {
+    using namespace std::chrono_literals;
+    auto optional_value = [&](std::string_view flag) -> std::optional<std::string> {
+        const auto& v = value_of(flag);
+        if (v.empty()) return std::nullopt;
+        return v;
+    };
+    cfg.publish_tokens_file = optional_value("--publish-tokens-file");
+    cfg.jwt_secret_file = optional_value("--jwt-secret-file");
+    cfg.jwt_public_key_file = optional_value("--jwt-public-key-file");
+    cfg.jwt_audience = optional_value("--jwt-audience");
+    cfg.jwt_issuer = optional_value("--jwt-issuer");
+    bool jwt_key = cfg.jwt_secret_file || cfg.jwt_public_key_file;
+    for (const char* flag : {"--jwt-audience", "--jwt-issuer"}) {
+        if (optional_value(flag) && !jwt_key)
+            errors << flag << " needs --jwt-secret-file or --jwt-public-key-file\n";
+    }
+
+    auto leeway = duration("--jwt-leeway", 0ms, 1h);
+    if (leeway.count() % 1000 != 0) {
+        errors << "--jwt-leeway = \"" << value_of("--jwt-leeway")
+               << "\": expected whole seconds, such as 30s\n";
+    }
+    cfg.jwt_leeway = std::chrono::duration_cast<std::chrono::seconds>(leeway);
+
+    const auto& mode = value_of("--publish-auth");
+    if (mode.empty()) {
+        cfg.publish_auth =
+            cfg.credentials_configured() ? publish_auth::token : publish_auth::loopback;
+    } else if (mode == "loopback" || mode == "token" || mode == "loopback-or-token") {
+        cfg.publish_auth = mode == "loopback" ? publish_auth::loopback
+                           : mode == "token"  ? publish_auth::token
+                                              : publish_auth::loopback_or_token;
+        if (cfg.publish_auth != publish_auth::loopback && !cfg.credentials_configured()) {
+            errors << "--publish-auth = \"" << mode
+                   << "\" needs --publish-tokens-file, --jwt-secret-file or "
+                      "--jwt-public-key-file\n";
+        }
+    } else {
+        errors << "--publish-auth = \"" << mode
+               << "\": expected loopback, token or loopback-or-token\n";
+    }
+
+    std::vector<channel_pattern> patterns;
+    const auto& list = value_of("--private-channels");
+    for (std::size_t start = 0; start <= list.size();) {
+        auto end = std::min(list.find(',', start), list.size());
+        std::string_view item(list.data() + start, end - start);
+        start = end + 1;
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (item.empty()) continue;
+        auto parsed = channel_pattern::parse(item);
+        if (auto* bad = std::get_if<invalid_pattern>(&parsed)) {
+            errors << "--private-channels = \"" << list << "\": \"" << item
+                   << "\": " << bad->message << "\n";
+        } else {
+            patterns.push_back(std::get<channel_pattern>(std::move(parsed)));
+        }
+    }
+    cfg.private_channels = channel_patterns(std::move(patterns));
+    if (!cfg.private_channels.empty() && !jwt_key) {
+        errors << "--private-channels needs --jwt-secret-file or --jwt-public-key-file: "
+                  "subscribers of private channels show a JWT\n";
+    }
+
+    cfg.jwt_cookie = value_of("--jwt-cookie");
+    if (!is_cookie_name(cfg.jwt_cookie)) {
+        errors << "--jwt-cookie = \"" << cfg.jwt_cookie
+               << "\": expected a cookie name of 1 to 64 letters, digits and !#$%&'*+-.^_`|~\n";
+    }
+}
+
 }  // namespace
 
 std::optional<milliseconds> parse_duration(const std::string& text) {
@@ -170,6 +256,27 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
         {"--demo-page", "SSECAST_DEMO_PAGE", "serve the demo page at GET /: true or false", "true"},
         {"--log-format", "SSECAST_LOG_FORMAT",
          "text (TIME LEVEL MESSAGE lines) or json (one JSON object per line)", "text"},
+        // Authentication.
+        {"--publish-tokens-file", "SSECAST_PUBLISH_TOKENS_FILE",
+         "file of API keys, one per line: TOKEN [CHANNEL-PATTERN ...]; not world-readable", ""},
+        {"--jwt-secret-file", "SSECAST_JWT_SECRET_FILE",
+         "file holding the HMAC secret of HS256/HS384/HS512 JWTs (at least 32 bytes)", ""},
+        {"--jwt-public-key-file", "SSECAST_JWT_PUBLIC_KEY_FILE",
+         "PEM public key of RS256/RS384/RS512 or ES256/ES384/ES512 JWTs", ""},
+        {"--jwt-audience", "SSECAST_JWT_AUDIENCE", "the aud every JWT must name; empty: none", ""},
+        {"--jwt-issuer", "SSECAST_JWT_ISSUER", "the iss every JWT must have; empty: any", ""},
+        {"--jwt-leeway", "SSECAST_JWT_LEEWAY", "clock skew allowed for exp and nbf, 0 to 1h",
+         "30s"},
+        {"--publish-auth", "SSECAST_PUBLISH_AUTH",
+         "who may publish, list channels and read metrics: loopback, token or "
+         "loopback-or-token; empty: token when credentials are configured, else loopback",
+         ""},
+        {"--private-channels", "SSECAST_PRIVATE_CHANNELS",
+         "comma-separated channel patterns (* matches any run of characters) whose subscribers "
+         "need a JWT; empty: every channel is public",
+         ""},
+        {"--jwt-cookie", "SSECAST_JWT_COOKIE",
+         "name of the cookie that may carry a subscriber's JWT", "ssecast_jwt"},
     };
     for (auto& spec : specs) {
         auto help = std::string(spec.help) + " (env " + spec.env + ")";
@@ -339,6 +446,8 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     } else {
         errors << "--log-format = \"" << format << "\": expected text or json\n";
     }
+
+    parse_auth_options(value_of, duration, errors, cfg);
 
     if (auto* file = app.get_config_ptr(); file && file->count() > 0)
         cfg.config_file = file->as<std::string>();

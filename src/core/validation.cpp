@@ -29,7 +29,8 @@ std::optional<std::string> check_event_type(std::string_view type) {
     if (type.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
         return "event type may not contain CR, LF or NUL";
     }
-    if (type == resync_event_type) return "event type \"resync\" is reserved";
+    if (type == resync_event_type || type == token_expired_event_type)
+        return "event type \"" + std::string(type) + "\" is reserved";
     return std::nullopt;
 }
 

@@ -31,10 +31,12 @@ cors::verdict cors::check(std::string_view origin, std::string_view host) const 
 cors::verdict cors::preflight(std::string_view origin, std::string_view host) const {
     auto v = check(origin, host);
     if (!v.allowed) return v;
-    // Content-Type for JSON publishes; Last-Event-ID and Cache-Control for EventSource polyfills.
+    // Authorization for bearer tokens, Content-Type for JSON publishes; Last-Event-ID and
+    // Cache-Control for EventSource polyfills.
     v.headers +=
         "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
-        "Access-Control-Allow-Headers: Content-Type, Last-Event-ID, Cache-Control\r\n"
+        "Access-Control-Allow-Headers: Authorization, Content-Type, Last-Event-ID, "
+        "Cache-Control\r\n"
         "Access-Control-Max-Age: 600\r\n";
     return v;
 }

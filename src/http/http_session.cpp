@@ -7,7 +7,10 @@
 #include <boost/asio/write.hpp>
 
 #include "ssecast/config/config.hpp"
+#include "ssecast/core/validation.hpp"
+#include "ssecast/http/bearer_token.hpp"
 #include "ssecast/http/client.hpp"
+#include "ssecast/http/request_credentials.hpp"
 #include "ssecast/http/router.hpp"
 #include "ssecast/http/server_state.hpp"
 #include "ssecast/http/services.hpp"
@@ -19,6 +22,17 @@ namespace ssecast {
 
 namespace beast = boost::beast;
 namespace asio = boost::asio;
+
+namespace {
+
+// The request target as log lines show it: token values REDACTED, at most 256 bytes.
+std::string log_target(std::string_view target) {
+    if (target.empty()) return "-";
+    auto shown = redact_token(target);
+    return std::string(utf8_prefix(shown, 256));
+}
+
+}  // namespace
 
 http_session::http_session(asio::ip::tcp::socket socket, session_owner& owner, connection_slot slot,
                            bool over_capacity)
@@ -99,7 +113,10 @@ void http_session::on_parsed(request_reader::outcome outcome) {
     }
 
     auto req = reader_.take();
+    // Who sent it and with what credential, once, for the router, the handler and the logs.
     auto who = resolve_client(peer_.address(), req);
+    request_credentials credentials(find_bearer_token(req, services_.settings.jwt_cookie),
+                                    owner_.credentials());
     handler_context ctx{req,
                         who,
                         services_.store,
@@ -107,6 +124,7 @@ void http_session::on_parsed(request_reader::outcome outcome) {
                         services_.state,
                         services_.counters,
                         owner_.metrics(),
+                        credentials,
                         over_capacity_};
     auto routed = services_.routes.dispatch(ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
@@ -114,7 +132,7 @@ void http_session::on_parsed(request_reader::outcome outcome) {
         auto next =
             std::make_shared<event_stream>(std::move(socket_), std::move(slot_), owner_.streams(),
                                            std::move(stream->channels), peer_);
-        next->start(std::move(stream->last_event_id), stream->extra_headers);
+        next->start(std::move(stream->last_event_id), stream->extra_headers, stream->token_expires);
         return;
     }
     send(std::get<reply>(std::move(routed)), std::string(req.method_string()),
@@ -125,7 +143,7 @@ void http_session::send(reply r, const std::string& method, const std::string& t
     if (!r.rejection.empty()) {
         ++services_.counters.requests_rejected;
         spdlog::warn("rejected peer={} method={} path={} status={} reason={}",
-                     peer_.address().to_string(), method, target.substr(0, 256),
+                     peer_.address().to_string(), method, log_target(target),
                      static_cast<unsigned>(r.status), r.rejection);
     }
     if (services_.state.shutting_down()) r.keep_alive = false;
@@ -157,9 +175,8 @@ void http_session::log_request(std::string_view method, std::string_view target,
     if (!services_.settings.access_log || !spdlog::should_log(spdlog::level::info)) return;
     auto took = std::chrono::duration<double, std::milli>(clock::now() - request_read_).count();
     spdlog::info("request peer={} method={} path={} status={} bytes={} duration_ms={:.3f}",
-                 peer_.address().to_string(), method.empty() ? "-" : method,
-                 target.empty() ? "-" : target.substr(0, 256), static_cast<unsigned>(status),
-                 out_.size(), took);
+                 peer_.address().to_string(), method.empty() ? "-" : method, log_target(target),
+                 static_cast<unsigned>(status), out_.size(), took);
 }
 
 void http_session::answered() {

@@ -40,6 +40,9 @@ std::string render(const handler_context& ctx) {
               "Event streams waiting for their event loop's send scheduler (at most one entry per "
               "stream).",
               static_cast<double>(totals.send_queue));
+    out.gauge("ssecast_token_cache_entries",
+              "Verified JWTs cached, over all event loops (at most 4096 per loop).",
+              static_cast<double>(totals.token_cache));
     out.counter("ssecast_connections_accepted_total", "Client connections accepted.",
                 c.connections_accepted.load(std::memory_order_relaxed));
     out.counter("ssecast_connections_refused_total",
@@ -74,6 +77,18 @@ std::string render(const handler_context& ctx) {
     out.counter("ssecast_channel_limit_hits_total",
                 "Publishes and subscriptions refused because of --max-channels.",
                 stats.channel_limit_hits);
+    std::vector<std::pair<exposition::label_set, std::uint64_t>> auth_failures;
+    for (std::size_t e = 0; e < auth_endpoint_names.size(); ++e) {
+        for (std::size_t r = 0; r < auth_refusal_names.size(); ++r) {
+            auth_failures.push_back(
+                {{{"endpoint", auth_endpoint_names[e]}, {"reason", auth_refusal_names[r]}},
+                 c.auth_failures[e][r].load(std::memory_order_relaxed)});
+        }
+    }
+    out.counters("ssecast_auth_failures_total",
+                 "Requests refused for their credential: missing, invalid, expired, or valid but "
+                 "not allowed (forbidden), by endpoint (admin: /channels and /metrics).",
+                 auth_failures);
     out.counter("ssecast_bytes_sent_total",
                 "Bytes written to event streams (response headers, events, heartbeats).",
                 totals.bytes_sent);

@@ -1,8 +1,10 @@
 #include <boost/beast/core/string.hpp>
 #include <chrono>
 
+#include "ssecast/auth/channel_pattern.hpp"
 #include "ssecast/backend/broker.hpp"
 #include "ssecast/core/publish_request.hpp"
+#include "ssecast/http/access_control.hpp"
 #include "ssecast/http/handlers.hpp"
 #include "ssecast/metrics/metrics.hpp"
 
@@ -36,6 +38,14 @@ reply handle(const handler_context& ctx) {
     if (auto* invalid = std::get_if<invalid_request>(&parsed))
         return error_reply(http::status::bad_request, invalid->error, req);
     const auto& batch = std::get<publish_batch>(parsed);
+    // The batch is authorized as a whole: one channel outside the grant refuses all of it.
+    if (ctx.grant.publish != nullptr) {
+        for (const auto& event : batch.events) {
+            for (const auto& channel : event.channels) {
+                if (!ctx.grant.publish->matches(channel)) return refuse_channel(ctx, channel);
+            }
+        }
+    }
     auto receipts = ctx.store.publish(batch.events);
     if (!receipts) {
         return error_reply(http::status::service_unavailable,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ssecast/config/config.hpp"
+#include "ssecast/http/access_control.hpp"
 #include "ssecast/http/handlers.hpp"
 #include "ssecast/http/query_string.hpp"
 
@@ -27,8 +28,9 @@ std::vector<route> route_table(const config& settings) {
 }
 
 // Mercure's authorize() at the top of each handler, done once here for the whole table: the
-// refusal, or nothing when the client may go on.
-std::optional<reply> authorize(access rule, const handler_context& ctx) {
+// refusal, or nothing when the client may go on (and then ctx.grant says what it may do).
+std::optional<reply> authorize(access rule, handler_context& ctx) {
+    std::variant<access_grant, reply> decided;
     switch (rule) {
         case access::anyone:
         case access::subscriber:
@@ -36,13 +38,15 @@ std::optional<reply> authorize(access rule, const handler_context& ctx) {
         case access::metrics:
             if (ctx.settings.metrics_access_any) return std::nullopt;
             [[fallthrough]];
-        case access::publisher:
         case access::admin:
-            if (ctx.who.local()) return std::nullopt;
-            return error_reply(http::status::forbidden,
-                               "only local clients may use this endpoint, and not through a proxy",
-                               ctx.req);
+            decided = authorize_publisher(ctx, auth_endpoint::admin, true);
+            break;
+        case access::publisher:
+            decided = authorize_publisher(ctx, auth_endpoint::publish, false);
+            break;
     }
+    if (auto* refusal = std::get_if<reply>(&decided)) return std::move(*refusal);
+    ctx.grant = std::get<access_grant>(std::move(decided));
     return std::nullopt;
 }
 
@@ -50,7 +54,7 @@ std::optional<reply> authorize(access rule, const handler_context& ctx) {
 
 router::router(const config& settings) : routes_(route_table(settings)), cors_(settings) {}
 
-answer router::route_request(const handler_context& ctx) const {
+answer router::route_request(handler_context& ctx) const {
     const auto& req = ctx.req;
     auto path = split_target(req.target()).first;
     auto found = std::find_if(routes_.begin(), routes_.end(),
@@ -76,7 +80,7 @@ answer router::route_request(const handler_context& ctx) const {
     return found->handle(ctx);
 }
 
-answer router::dispatch(const handler_context& ctx) const {
+answer router::dispatch(handler_context& ctx) const {
     const auto& req = ctx.req;
     auto origin = req[http::field::origin];
     auto host = req[http::field::host];

@@ -2,6 +2,7 @@
 
 #include "ssecast/config/config.hpp"
 #include "ssecast/core/validation.hpp"
+#include "ssecast/http/access_control.hpp"
 #include "ssecast/http/handlers.hpp"
 #include "ssecast/http/query_string.hpp"
 #include "ssecast/http/server_state.hpp"
@@ -30,7 +31,7 @@ answer subscribe(const handler_context& ctx) {
             }
         } else if (name == "lastEventId") {
             if (!value.empty()) stream.last_event_id = std::move(value);
-        }
+        }  // "token" is the bearer token (bearer_token.hpp); others are ignored
     }
     if (stream.channels.empty()) stream.channels.emplace_back(default_channel);
     // The header is what EventSource sends when it reconnects by itself; it wins over the query
@@ -43,6 +44,9 @@ answer subscribe(const handler_context& ctx) {
                                req.version());
     if (ctx.state.shutting_down())
         return come_back_later(ctx.settings.reconnect_delay, "shutting down", req.version());
+    auto granted = authorize_subscriber(ctx, stream.channels);
+    if (auto* refusal = std::get_if<reply>(&granted)) return std::move(*refusal);
+    stream.token_expires = std::get<subscriber_grant>(granted);
     return stream;
 }
 

@@ -97,6 +97,20 @@ void exposition::counter(std::string_view name, std::string_view help, std::uint
     fmt::format_to(std::back_inserter(out_), "{} {}\n", name, value);
 }
 
+void exposition::counters(std::string_view name, std::string_view help,
+                          const std::vector<std::pair<label_set, std::uint64_t>>& samples) {
+    header(name, help, "counter");
+    for (const auto& [labels, value] : samples) {
+        out_.append(name).append("{");
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+            if (i > 0) out_.append(",");
+            out_.append(labels[i].first).append("=\"");
+            out_.append(escape_label_value(labels[i].second)).append("\"");
+        }
+        fmt::format_to(std::back_inserter(out_), "}} {}\n", value);
+    }
+}
+
 void exposition::gauge(std::string_view name, std::string_view help, double value) {
     header(name, help, "gauge");
     sample(name, "", "", "", value);

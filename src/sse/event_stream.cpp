@@ -84,8 +84,16 @@ event_stream::~event_stream() {
     owner_.remove(*this);
 }
 
-void event_stream::start(std::optional<std::string> last_event_id,
-                         const std::string& extra_headers) {
+void event_stream::start(std::optional<std::string> last_event_id, const std::string& extra_headers,
+                         std::optional<std::chrono::system_clock::time_point> token_expires) {
+    if (token_expires) {
+        auto left = *token_expires - std::chrono::system_clock::now();
+        token_deadline_ = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
+        token_exp_ =
+            std::chrono::duration_cast<std::chrono::seconds>(token_expires->time_since_epoch())
+                .count();
+    }
     ++owner_.counters().streams_started;
     // Subscribe before a byte goes out: once the client sees the stream open it may publish, and
     // that event must reach it (live events are handed over later on this thread, after these).
@@ -118,8 +126,15 @@ void event_stream::start(std::optional<std::string> last_event_id,
     watch_peer();
 }
 
-void event_stream::end_expired() {
-    // The client reconnects after the retry: with Last-Event-ID and misses nothing.
+void event_stream::end_due(std::chrono::steady_clock::time_point now) {
+    // Either way the client resumes with its Last-Event-ID and misses nothing; after a
+    // token-expired event, with a fresh token.
+    if (now >= token_deadline_) {
+        token_deadline_ = std::chrono::steady_clock::time_point::max();
+        if (append_bounded(make_token_expired_frame(token_exp_)))
+            finish(jittered_retry(owner_.settings().reconnect_delay), "token expired");
+        return;
+    }
     expires_ = std::chrono::steady_clock::time_point::max();
     finish(jittered_retry(owner_.settings().reconnect_delay), "max stream duration");
 }

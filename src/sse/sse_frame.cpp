@@ -1,11 +1,13 @@
 #include "ssecast/sse/sse_frame.hpp"
 
+#include "ssecast/core/validation.hpp"
+
 namespace ssecast {
 
 std::string encode_event(const sse_event& event) {
     std::string out;
     out.reserve(event.id.size() + event.type.size() + event.data.size() + 32);
-    out.append("id: ").append(event.id).push_back('\n');
+    if (!event.id.empty()) out.append("id: ").append(event.id).push_back('\n');
     if (!event.type.empty()) out.append("event: ").append(event.type).push_back('\n');
     if (event.retry_ms)
         out.append("retry: ").append(std::to_string(*event.retry_ms)).push_back('\n');
@@ -29,6 +31,11 @@ frame make_event_frame(const sse_event& event) {
 
 frame make_retry_frame(std::chrono::milliseconds delay) {
     return std::make_shared<const std::string>("retry: " + std::to_string(delay.count()) + "\n\n");
+}
+
+frame make_token_expired_frame(std::int64_t exp_seconds) {
+    auto data = "{\"exp\":" + std::to_string(exp_seconds) + "}";
+    return make_event_frame({{}, token_expired_event_type, data, std::nullopt});
 }
 
 const frame& heartbeat_frame() {

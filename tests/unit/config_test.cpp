@@ -93,6 +93,15 @@ void expect_same(const config& a, const config& b) {
     EXPECT_EQ(a.cors_credentials, b.cors_credentials);
     EXPECT_EQ(a.demo_page, b.demo_page);
     EXPECT_EQ(a.log_format, b.log_format);
+    EXPECT_EQ(a.publish_tokens_file, b.publish_tokens_file);
+    EXPECT_EQ(a.jwt_secret_file, b.jwt_secret_file);
+    EXPECT_EQ(a.jwt_public_key_file, b.jwt_public_key_file);
+    EXPECT_EQ(a.jwt_audience, b.jwt_audience);
+    EXPECT_EQ(a.jwt_issuer, b.jwt_issuer);
+    EXPECT_EQ(a.jwt_leeway, b.jwt_leeway);
+    EXPECT_EQ(a.publish_auth, b.publish_auth);
+    EXPECT_EQ(a.private_channels, b.private_channels);
+    EXPECT_EQ(a.jwt_cookie, b.jwt_cookie);
 }
 
 // A fresh directory per test for configuration files.
@@ -607,6 +616,57 @@ TEST(Config, InvalidStreamDurationCorsAndBooleans) {
     expect_invalid({"--cors-origins", "*", "--cors-credentials", "true"}, "--cors-credentials");
     expect_invalid({"--cors-credentials", "maybe"}, "--cors-credentials");
     expect_invalid({"--demo-page", "2"}, "--demo-page");
+}
+
+TEST(Config, AuthenticationOptions) {
+    using ssecast::publish_auth;
+    auto plain = accepted({});
+    EXPECT_EQ(plain.publish_auth, publish_auth::loopback);
+    EXPECT_FALSE(plain.credentials_configured());
+    EXPECT_TRUE(plain.private_channels.empty());
+    EXPECT_EQ(plain.jwt_cookie, "ssecast_jwt");
+    EXPECT_EQ(plain.jwt_leeway, std::chrono::seconds(30));
+
+    // A credential makes token the default; loopback can still be asked for.
+    auto keyed = accepted({"--publish-tokens-file", "/etc/ssecast/tokens"});
+    EXPECT_EQ(keyed.publish_tokens_file, std::optional<std::string>("/etc/ssecast/tokens"));
+    EXPECT_EQ(keyed.publish_auth, publish_auth::token);
+    EXPECT_EQ(accepted({"--jwt-secret-file", "s", "--publish-auth", "loopback"}).publish_auth,
+              publish_auth::loopback);
+    EXPECT_EQ(accepted({"--jwt-public-key-file", "k", "--publish-auth", "loopback-or-token"})
+                  .publish_auth,
+              publish_auth::loopback_or_token);
+
+    auto jwt = accepted({"--jwt-secret-file", "s", "--jwt-audience", "ssecast", "--jwt-issuer",
+                         "https://id.example", "--jwt-leeway", "5s", "--private-channels",
+                         "user:*, admin ,*:secret", "--jwt-cookie", "my-jwt"});
+    EXPECT_EQ(jwt.jwt_audience, std::optional<std::string>("ssecast"));
+    EXPECT_EQ(jwt.jwt_issuer, std::optional<std::string>("https://id.example"));
+    EXPECT_EQ(jwt.jwt_leeway, std::chrono::seconds(5));
+    ASSERT_EQ(jwt.private_channels.list().size(), 3u);
+    EXPECT_TRUE(jwt.private_channels.matches("user:42"));
+    EXPECT_TRUE(jwt.private_channels.matches("admin"));
+    EXPECT_TRUE(jwt.private_channels.matches("x:secret"));
+    EXPECT_FALSE(jwt.private_channels.matches("news"));
+    EXPECT_EQ(jwt.jwt_cookie, "my-jwt");
+    EXPECT_EQ(accepted({}, {{"SSECAST_PRIVATE_CHANNELS", "*"}, {"SSECAST_JWT_SECRET_FILE", "s"}})
+                  .private_channels.matches("anything"),
+              true);
+}
+
+TEST(Config, InvalidAuthenticationOptionsNameTheProblem) {
+    expect_invalid({"--publish-auth", "token"}, "--publish-tokens-file");
+    expect_invalid({"--publish-auth", "loopback-or-token"}, "--publish-auth");
+    expect_invalid({"--publish-auth", "nobody"}, "loopback, token or loopback-or-token");
+    expect_invalid({"--private-channels", "user:*"}, "--private-channels needs");
+    expect_invalid({"--jwt-secret-file", "s", "--private-channels", "user:*,bad name"},
+                   "\"bad name\"");
+    expect_invalid({"--jwt-audience", "x"}, "--jwt-audience needs");
+    expect_invalid({"--jwt-issuer", "x"}, "--jwt-issuer needs");
+    expect_invalid({"--jwt-secret-file", "s", "--jwt-leeway", "2h"}, "--jwt-leeway");
+    expect_invalid({"--jwt-secret-file", "s", "--jwt-leeway", "1500ms"}, "whole seconds");
+    expect_invalid({"--jwt-cookie", "a b"}, "--jwt-cookie");
+    expect_invalid({"--jwt-cookie", "a;b"}, "--jwt-cookie");
 }
 
 TEST(ConfigSample, ParsesToTheDefaults) {

@@ -59,8 +59,9 @@ TEST(Cors, PreflightListsMethodsAndHeaders) {
     ASSERT_TRUE(v.allowed);
     EXPECT_NE(v.headers.find("Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"),
               std::string::npos);
-    EXPECT_NE(v.headers.find("Access-Control-Allow-Headers: Content-Type, Last-Event-ID"),
-              std::string::npos);
+    EXPECT_NE(
+        v.headers.find("Access-Control-Allow-Headers: Authorization, Content-Type, Last-Event-ID"),
+        std::string::npos);
     EXPECT_NE(v.headers.find("Access-Control-Max-Age: "), std::string::npos);
     EXPECT_FALSE(p.preflight("https://evil.example", "sse.example").allowed);
 }

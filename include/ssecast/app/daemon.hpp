@@ -9,9 +9,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ssecast/app/worker.hpp"
+#include "ssecast/auth/authenticator.hpp"
 #include "ssecast/backend/broker.hpp"
 #include "ssecast/config/config.hpp"
 #include "ssecast/http/router.hpp"
@@ -40,6 +42,7 @@ class daemon final : public server_state, public connection_tracker {
     const config& settings() const { return config_; }
     server_counters& counters() { return counters_; }
     http_services& services() { return *services_; }
+    const authenticator& credentials() const { return credentials_; }
 
     // server_state
     bool shutting_down() const override { return shutting_down_.load(std::memory_order_relaxed); }
@@ -68,6 +71,9 @@ class daemon final : public server_state, public connection_tracker {
     void begin_shutdown();
     void stop_all();
     void reload_config();
+    // On worker 0's loop, with what the reload thread read.
+    void reloaded(const std::variant<config, config_exit>& next,
+                  const std::optional<std::string>& credentials_problem);
     void schedule_maintenance();
 
     config config_;
@@ -85,6 +91,8 @@ class daemon final : public server_state, public connection_tracker {
     std::size_t next_worker_ = 0;
     // Declared before the workers: connections destroyed with a worker's loop unsubscribe.
     std::unique_ptr<broker> broker_;
+    // Before the workers: each has a checker that reads it.
+    authenticator credentials_;
     router routes_{config_};
     std::optional<http_services> services_;  // made with the broker
     // Fixed from construction on: safe to read from any worker.
@@ -96,6 +104,9 @@ class daemon final : public server_state, public connection_tracker {
     std::unique_ptr<boost::asio::signal_set> signals_;
     std::unique_ptr<boost::asio::steady_timer> maintenance_timer_;
     std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;
+    std::thread reload_thread_;  // reads the files on SIGHUP
+    bool reloading_ = false;     // worker 0's loop only
+    bool reload_again_ = false;
 };
 
 }  // namespace ssecast

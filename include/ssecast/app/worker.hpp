@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <unordered_set>
 
+#include "ssecast/auth/credential_checker.hpp"
 #include "ssecast/http/session_owner.hpp"
 #include "ssecast/metrics/connection_slot.hpp"
 #include "ssecast/metrics/metrics.hpp"
@@ -39,6 +40,8 @@ class worker final : public session_owner, public stream_owner {
     http_services& services() override;
     worker_metrics& metrics() override { return metrics_; }
     stream_owner& streams() override { return *this; }
+    credential_checker& credentials() override { return credentials_; }
+    const credential_checker& credentials() const { return credentials_; }
     void add(http_session& session) override;
     void remove(http_session& session) override;
 
@@ -60,6 +63,7 @@ class worker final : public session_owner, public stream_owner {
     std::unordered_set<http_session*> sessions_;
     std::unordered_set<event_stream*> streams_;
     worker_metrics metrics_;
+    credential_checker credentials_;
     // Before io_, which it only keeps a reference to: streams destroyed with io_ cancel here.
     send_scheduler sends_{io_};
     // After the sets: connections still pending when the loop stops are destroyed with io_ and

@@ -26,6 +26,8 @@ class channel_pattern {
     // Runs of '*' are kept as one ("a**b" is "a*b"): they match the same channels.
     const std::string& text() const { return text_; }
 
+    friend bool operator==(const channel_pattern&, const channel_pattern&) = default;
+
   private:
     explicit channel_pattern(std::string text) : text_(std::move(text)) {}
 
@@ -46,6 +48,9 @@ class channel_patterns {
     bool matches_every_channel() const;
 
     bool empty() const { return patterns_.empty(); }
+    const std::vector<channel_pattern>& list() const { return patterns_; }
+
+    friend bool operator==(const channel_patterns&, const channel_patterns&) = default;
 
   private:
     std::vector<channel_pattern> patterns_;

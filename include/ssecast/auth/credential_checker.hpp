@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -27,8 +28,10 @@ class credential_checker {
     bool configured();
     bool accepts_jwt();
 
-    // For metrics (its size) and for tests (hits and misses: a miss is a full verification).
+    // For tests (hits and misses: a miss is a full verification). Its thread only.
     const token_cache& cache() const { return cache_; }
+    // The cache's size, readable from any thread (for metrics).
+    std::size_t cached() const { return cached_.load(std::memory_order_relaxed); }
 
   private:
     const credential_set& refresh();
@@ -38,6 +41,7 @@ class credential_checker {
     const authenticator& source_;
     authenticator::snapshot current_;
     token_cache cache_;
+    std::atomic<std::size_t> cached_{0};
 };
 
 }  // namespace ssecast

@@ -11,10 +11,16 @@
 #include <variant>
 #include <vector>
 
+#include "ssecast/auth/channel_pattern.hpp"
+
 namespace ssecast {
 
 // text: "TIME LEVEL MESSAGE" lines; json: one {"time","level","message"} object per line.
 enum class log_format { text, json };
+
+// Who may publish (and use /channels and /metrics): local clients, holders of a valid credential,
+// or either.
+enum class publish_auth { loopback, token, loopback_or_token };
 
 struct config {
     std::string listen_host = "0.0.0.0";
@@ -45,6 +51,22 @@ struct config {
     bool access_log = true;               // one info line per answered plain request
     spdlog::level::level_enum log_level = spdlog::level::info;
     ssecast::log_format log_format = ssecast::log_format::text;
+
+    // Credentials (SECURITY.md): the files are read at start and again on SIGHUP.
+    std::optional<std::string> publish_tokens_file;  // static API keys
+    std::optional<std::string> jwt_secret_file;      // HS256/HS384/HS512
+    std::optional<std::string> jwt_public_key_file;  // RS256/384/512, ES256/384/512
+    std::optional<std::string> jwt_audience;         // required in a JWT's aud when set
+    std::optional<std::string> jwt_issuer;           // required as a JWT's iss when set
+    std::chrono::seconds jwt_leeway{30};             // clock skew allowed for exp and nbf
+    // Defaults to token when a tokens file or a JWT key is configured, loopback otherwise.
+    ssecast::publish_auth publish_auth = ssecast::publish_auth::loopback;
+    channel_patterns private_channels;       // subscribing to these needs a JWT; empty: none
+    std::string jwt_cookie = "ssecast_jwt";  // the cookie that may carry a subscriber's JWT
+
+    bool credentials_configured() const {
+        return publish_tokens_file || jwt_secret_file || jwt_public_key_file;
+    }
 };
 
 // What to do instead of running: print `output` and exit with `exit_code` (0 for --help and

@@ -12,6 +12,7 @@ inline constexpr std::size_t max_channels_per_request = 32;
 inline constexpr std::size_t max_event_type = 128;
 inline constexpr std::string_view default_channel = "default";
 inline constexpr std::string_view resync_event_type = "resync";
+inline constexpr std::string_view token_expired_event_type = "token-expired";
 
 // A-Z a-z 0-9 _ . : / @ -
 bool is_channel_name_char(unsigned char c);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <variant>
@@ -12,6 +13,8 @@
 namespace ssecast {
 
 class broker;
+class channel_patterns;
+class request_credentials;
 class server_state;
 struct config;
 struct server_counters;
@@ -22,6 +25,17 @@ struct stream_request {
     std::vector<std::string> channels;
     std::optional<std::string> last_event_id;
     std::string extra_headers;  // for the response header, e.g. CORS; complete lines
+    // The subscriber's JWT expires then: the stream ends with a token-expired event.
+    std::optional<std::chrono::system_clock::time_point> token_expires;
+};
+
+// What the access rule of the route let a request do (filled by the router).
+struct access_grant {
+    // The channels it may publish to; nullptr: every channel (a local client, when
+    // --publish-auth allows them).
+    const channel_patterns* publish = nullptr;
+    // Names the credential in logs and rate limits; empty when nothing was presented.
+    std::string identity;
 };
 
 // What a handler answers: a plain reply, or an event stream to start.
@@ -34,9 +48,11 @@ struct handler_context {
     broker& store;
     const config& settings;
     const server_state& state;
-    const server_counters& counters;
-    worker_metrics& metrics;     // of the worker serving the request
+    server_counters& counters;
+    worker_metrics& metrics;           // of the worker serving the request
+    request_credentials& credentials;  // verified on first use
     bool over_capacity = false;  // the connection limit was reached when this one was accepted
+    access_grant grant{};        // set by the router before the handler runs
 };
 
 using handler = answer (*)(const handler_context& ctx);

@@ -10,12 +10,12 @@ namespace ssecast {
 
 struct config;
 
-// Who may use an endpoint.
+// Who may use an endpoint (see access_control.hpp).
 enum class access {
     anyone,
-    subscriber,  // everyone (the handler checks each channel the request names)
-    publisher,   // local clients
-    admin,       // as publisher
+    subscriber,  // everyone for public channels; the handler checks the private ones it names
+    publisher,   // as --publish-auth says; the handler checks each channel against the grant
+    admin,       // as publisher, with a credential for every channel
     metrics,     // as admin, or anyone with --metrics-access any
 };
 
@@ -34,10 +34,10 @@ class router {
   public:
     explicit router(const config& settings);
 
-    answer dispatch(const handler_context& ctx) const;
+    answer dispatch(handler_context& ctx) const;
 
   private:
-    answer route_request(const handler_context& ctx) const;
+    answer route_request(handler_context& ctx) const;
 
     std::vector<route> routes_;
     cors cors_;

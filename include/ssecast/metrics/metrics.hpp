@@ -80,7 +80,8 @@ struct worker_metrics {
 struct worker_totals {
     std::uint64_t bytes_sent = 0;
     std::uint64_t events_dropped = 0;
-    std::size_t send_queue = 0;  // streams waiting for a send scheduler
+    std::size_t send_queue = 0;   // streams waiting for a send scheduler
+    std::size_t token_cache = 0;  // verified tokens cached
     histogram_snapshot publish_duration;
     histogram_snapshot publish_to_write;
 };
@@ -92,6 +93,11 @@ class exposition {
     static constexpr const char* content_type = "text/plain; version=0.0.4; charset=utf-8";
 
     void counter(std::string_view name, std::string_view help, std::uint64_t value);
+    // One counter family whose samples carry several labels: each sample is its (label, value)
+    // pairs and its count.
+    using label_set = std::vector<std::pair<std::string_view, std::string_view>>;
+    void counters(std::string_view name, std::string_view help,
+                  const std::vector<std::pair<label_set, std::uint64_t>>& samples);
     void gauge(std::string_view name, std::string_view help, double value);
     // One sample per (label value, value), all with the label `label`.
     void gauges(std::string_view name, std::string_view help, std::string_view label,

@@ -28,11 +28,15 @@ class event_stream final : public subscriber,
     ~event_stream();
 
     // Sends the response header (with `extra_headers`, complete lines), subscribes, and queues
-    // what the client missed.
-    void start(std::optional<std::string> last_event_id, const std::string& extra_headers = {});
-    // For the worker's sweep: a stream past --max-stream-duration is ended with a retry:.
-    bool expired(std::chrono::steady_clock::time_point now) const { return now >= expires_; }
-    void end_expired();
+    // what the client missed. With `token_expires`, the stream ends then (its JWT's exp).
+    void start(std::optional<std::string> last_event_id, const std::string& extra_headers = {},
+               std::optional<std::chrono::system_clock::time_point> token_expires = {});
+    // For the worker's sweep: a stream past --max-stream-duration is ended with a retry:, and one
+    // whose token expired with a token-expired event.
+    bool due(std::chrono::steady_clock::time_point now) const {
+        return now >= expires_ || now >= token_deadline_;
+    }
+    void end_due(std::chrono::steady_clock::time_point now);
 
     void deliver(const frame& f, std::chrono::steady_clock::time_point published) override;
     void flush() override;
@@ -70,6 +74,10 @@ class event_stream final : public subscriber,
     std::uint64_t events_queued_ = 0;
     std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point expires_ = std::chrono::steady_clock::time_point::max();
+    // When the subscriber's JWT expires (max(): no token), and its exp in Unix seconds.
+    std::chrono::steady_clock::time_point token_deadline_ =
+        std::chrono::steady_clock::time_point::max();
+    std::int64_t token_exp_ = 0;
     // Publish times of the oldest live event queued and of the oldest in the write under way;
     // max(): none.
     std::chrono::steady_clock::time_point queued_published_ =
