@@ -237,6 +237,62 @@ done
 grep -q 'received SIGTERM' "$work/daemon.log" || fail "no shutdown log line"
 grep -q 'reason=shutting down' "$work/daemon.log" || fail "no stream end log line"
 
+step "authentication: a daemon with README's API keys and a JWT secret"
+# README's keys file, line for line, and its commands for the secret and the token.
+keys_line_1='9c2f6e1b7a4d8e3f0b5c6a7d8e9f0a1b news user:*    # the web application'
+keys_line_2='4e5f6a7b8c9d0e1f2a3b4c5d6e7f8091                 # the admin tool: every channel'
+for line in "$keys_line_1" "$keys_line_2"; do
+    has_line "$readme" "$line" || fail "README.md does not show this keys file line (any more): $line"
+done
+printf '# /etc/ssecast/tokens\n%s\n%s\n' "$keys_line_1" "$keys_line_2" >"$work/tokens"
+chmod 600 "$work/tokens"
+secret_cmd='head -c 48 /dev/urandom | base64 > jwt.secret && chmod 600 jwt.secret'
+mint_cmd='python3 -c '"'"'import jwt, time; print(jwt.encode({"sub": "user42", "exp": int(time.time()) + 3600, "ssecast": {"subscribe": ["user:42"]}}, open("jwt.secret", "rb").read().strip(), "HS256"))'"'"''
+for cmd in "$secret_cmd" "$mint_cmd"; do
+    grep -qxF -- "$cmd" "$readme" || fail "README.md does not show this command (any more): $cmd"
+done
+(cd "$work" && eval "$secret_cmd") || fail "the secret command failed"
+# python3-jwt is Debian's, for Debian's python3 (a python3 earlier on PATH may lack it).
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+TOKEN=$(cd "$work" && eval "${mint_cmd/python3/$python}") || fail "minting the token failed"
+[ "$(tr -cd . <<<"$TOKEN" | wc -c)" = 2 ] || fail "not a JWT: $TOKEN"
+export TOKEN
+grep -qF -- "ssecast --publish-tokens-file /etc/ssecast/tokens" "$readme" || fail "README.md lost its --publish-tokens-file command"
+grep -qF -- "ssecast --jwt-secret-file jwt.secret --private-channels 'user:*'" "$readme" || fail "README.md lost its --jwt-secret-file command"
+# Emptied first: the background job's own redirection truncates the file only when it runs.
+: >"$work/daemon.log"
+"$binary" --listen 127.0.0.1:0 --publish-tokens-file "$work/tokens" --jwt-secret-file "$work/jwt.secret" \
+    --private-channels 'user:*' 2>"$work/daemon.log" &
+daemon_pid=$!
+wait_for "the daemon's listening line" listening
+port=$(sed -n 's/.* listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/daemon.log" | head -n 1)
+first_id=
+
+start_readme "$work/private1" 'curl -N "http://127.0.0.1:8080/events?channel=user:42&token=$TOKEN"'
+private1=$started_pid
+start_readme "$work/private2" 'curl -N -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:8080/events?channel=user:42"'
+private2=$started_pid
+for f in private1 private2; do wait_for "$f to open" has "$work/$f" "retry: 3000"; done
+run_readme "$work/keyed" "curl -X POST -H 'Authorization: Bearer 9c2f6e1b7a4d8e3f0b5c6a7d8e9f0a1b' -H 'Content-Type: application/json' -d '{\"channel\":\"user:42\",\"data\":\"hello 42\"}' http://127.0.0.1:8080/notify"
+grep -qxE '\{"delivered":2,"id":"[0-9]+-1"\}' "$work/keyed" || fail "unexpected publish answer: $(cat "$work/keyed")"
+for f in private1 private2; do wait_for "$f to get the event" has_line "$work/$f" "data: hello 42"; done
+stop "$private1"
+stop "$private2"
+# Without the token the private channel is refused, and the log never shows the token.
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/events?channel=user:42")
+[ "$code" = 401 ] || fail "a private channel without a token answered $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/events?channel=user:43&token=$TOKEN")
+[ "$code" = 403 ] || fail "another user's channel answered $code"
+wait_for "the 403 log line" has "$work/daemon.log" 'token=REDACTED status=403'
+has "$work/daemon.log" "$TOKEN" && fail "the token is in the log"
+kill -TERM "$daemon_pid"
+wait_for "the daemon to exit" is_dead "$daemon_pid"
+rc=0
+wait "$daemon_pid" || rc=$?
+daemon_pid=
+[ "$rc" = 0 ] || fail "the daemon exited with $rc after SIGTERM"
+
 step "every curl command README.md shows was run"
 while IFS= read -r line; do
     found=0
