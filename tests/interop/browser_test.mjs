@@ -4,12 +4,19 @@
 //     being published: the page ends with every event exactly once, in order;
 //  2. the demo page's publish form works (the browser is on the daemon's machine);
 //  3. a page from an allowed origin (--cors-origins) subscribes across origins; a page from another
-//     origin is refused.
+//     origin is refused;
+//  4. private channels (--private-channels): a cross-origin page subscribes with its JWT in a cookie
+//     (EventSource withCredentials, --cors-credentials), a page without one is refused for good, and
+//     a stream whose token expires gets the token-expired event and ends.
 // A screenshot of the demo page is written to the path given (docs/demo.png is one of them).
 //
 //   node browser_test.mjs SSECAST_BINARY SCREENSHOT_PATH
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
+import path from "node:path";
 import { chromium } from "playwright-core";
 
 const [binary, screenshotPath] = process.argv.slice(2);
@@ -43,13 +50,16 @@ async function waitFor(condition, ms, what) {
 function originServer() {
   const server = http.createServer((req, res) => {
     const target = decodeURIComponent(new URL(req.url, "http://x").searchParams.get("target"));
+    const withCredentials = new URL(req.url, "http://x").searchParams.get("credentials") === "1";
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
     res.end(`<!DOCTYPE html><meta charset="utf-8"><script>
-      window.got = []; window.errors = 0; window.opened = false;
-      const es = new EventSource(${JSON.stringify(target)});
+      window.got = []; window.expired = []; window.errors = 0; window.opened = false;
+      window.gaveUp = false;
+      const es = new EventSource(${JSON.stringify(target)}, { withCredentials: ${withCredentials} });
       es.onopen = () => { window.opened = true; };
       es.onmessage = (e) => window.got.push(e.data);
-      es.onerror = () => { window.errors++; };
+      es.addEventListener("token-expired", (e) => window.expired.push(e.data));
+      es.onerror = () => { window.errors++; window.gaveUp = es.readyState === EventSource.CLOSED; };
     </script>`);
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
@@ -70,10 +80,17 @@ function startDaemon(args) {
   return { child, port, log: () => log };
 }
 
-async function publish(port, body) {
+// An HS256 JWT, as an application's backend would mint it for its user.
+function mintJwt(claims, secret) {
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const signed = `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}`;
+  return `${signed}.${createHmac("sha256", secret).update(signed).digest("base64url")}`;
+}
+
+async function publish(port, body, headers = {}) {
   const res = await fetch(`http://127.0.0.1:${port}/notify`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
   const answer = await res.json();
@@ -87,6 +104,7 @@ const allowedOrigin = `http://127.0.0.1:${allowed.address().port}`;
 const daemon = startDaemon(["--max-stream-duration", "1s", "--reconnect-delay", "1s",
                             "--cors-origins", allowedOrigin, "--log-level", "info"]);
 let browser;
+let privateDaemon;
 try {
   const port = await daemon.port;
   const base = `http://127.0.0.1:${port}`;
@@ -157,16 +175,68 @@ try {
         "the allowed page receives the event");
   check((await bad.evaluate(() => window.got)).length === 0 && !(await bad.evaluate(() => window.opened)),
         "the refused page received nothing");
+
+  // ---- 4. private channels --------------------------------------------------------------------
+  const secret = "0123456789abcdef0123456789abcdef0123456789abcdef";
+  const secretDir = fs.mkdtempSync(path.join(os.tmpdir(), "ssecast-browser-"));
+  const secretFile = path.join(secretDir, "jwt.secret");
+  fs.writeFileSync(secretFile, secret + "\n", { mode: 0o600 });
+  privateDaemon = startDaemon(["--jwt-secret-file", secretFile, "--private-channels", "user:*",
+                               "--jwt-leeway", "0s", "--cors-origins", allowedOrigin,
+                               "--cors-credentials", "true", "--publish-auth", "loopback-or-token"]);
+  const privatePort = await privateDaemon.port;
+  const privateBase = `http://127.0.0.1:${privatePort}`;
+  const now = Math.floor(Date.now() / 1000);
+  const token = mintJwt({ sub: "u42", exp: now + 3600, ssecast: { subscribe: ["user:42"] } }, secret);
+  // The cookie of the daemon's host (cookies do not depend on the port): sent along with the
+  // cross-origin EventSource because it asks withCredentials.
+  const context = await browser.newContext();
+  await context.addCookies([{ name: "ssecast_jwt", value: token, domain: "127.0.0.1", path: "/" }]);
+  const withCookie = await context.newPage();
+  const privateTarget = encodeURIComponent(`${privateBase}/events?channel=user:42`);
+  await withCookie.goto(`${allowedOrigin}/?credentials=1&target=${privateTarget}`);
+  check(await waitFor(() => withCookie.evaluate(() => window.opened), 10000, "the private stream"),
+        "a cross-origin page subscribes to a private channel with its JWT cookie");
+  const anonymous = await browser.newPage();
+  await anonymous.goto(`${allowedOrigin}/?credentials=1&target=${privateTarget}`);
+  check(await waitFor(() => anonymous.evaluate(() => window.gaveUp), 10000, "the refusal"),
+        "a page without a token is refused, and its EventSource stops for good (401)");
+  check(/path=\/events\?channel=user:42 status=401/.test(privateDaemon.log()),
+        "the daemon logged the 401");
+
+  // A token that expires in about three seconds, in the query as EventSource cannot set headers.
+  const briefExp = Math.floor(Date.now() / 1000) + 3;
+  const brief = mintJwt({ sub: "u42", exp: briefExp, ssecast: { subscribe: ["user:42"] } }, secret);
+  const expiring = await browser.newPage();
+  await expiring.goto(`${allowedOrigin}/?target=${encodeURIComponent(`${privateBase}/events?channel=user:42&token=${brief}`)}`);
+  check(await waitFor(() => expiring.evaluate(() => window.opened), 10000, "the short-lived stream"),
+        "a page subscribes with its JWT in the query");
+  await publish(privatePort, { channel: "user:42", data: "for 42" });
+  for (const [p, who] of [[withCookie, "cookie"], [expiring, "query"]]) {
+    check(await waitFor(async () => (await p.evaluate(() => window.got)).includes("for 42"), 10000, "the private event"),
+          `the ${who} page receives the private event`);
+  }
+  check((await anonymous.evaluate(() => window.got)).length === 0, "the refused page received nothing");
+  check(await waitFor(async () => (await expiring.evaluate(() => window.expired)).length === 1, 10000, "token-expired"),
+        "the short-lived stream gets a token-expired event");
+  const expiredData = JSON.parse((await expiring.evaluate(() => window.expired))[0] || "{}");
+  check(expiredData.exp === briefExp, `its data names the exp: ${JSON.stringify(expiredData)}`);
+  check(!privateDaemon.log().includes(brief) && !privateDaemon.log().includes(token),
+        "no token in the daemon's log");
+  await context.close();
+  fs.rmSync(secretDir, { recursive: true, force: true });
 } catch (err) {
   check(false, String(err && err.stack || err));
 } finally {
   if (browser) await browser.close();
   daemon.child.kill("SIGTERM");
+  if (privateDaemon) privateDaemon.child.kill("SIGTERM");
   allowed.close();
   refused.close();
 }
 if (failed) {
   console.log("daemon log:\n" + daemon.log());
+  if (privateDaemon) console.log("private channels daemon log:\n" + privateDaemon.log());
   process.exit(1);
 }
 console.log("browser test passed");
