@@ -60,6 +60,7 @@ struct options {
     std::string server_pid_tree_text;
     server_spec server;
     std::string json_file;
+    std::vector<std::string> publish_headers;  // "Name: value", sent with every publish
     bool quiet = false;
 };
 
@@ -139,6 +140,9 @@ inline std::optional<int> parse_options(int argc, char** argv, options& o) {
     app.add_option("--server-pid-tree", o.server_pid_tree_text,
                    "comma list of pids measured with all their descendants (nginx master -> workers)");
     app.add_option("--json", o.json_file, "write the JSON result to FILE instead of stdout");
+    app.add_option("--publish-header", o.publish_headers,
+                   "a header sent with every publish, \"Name: value\" (repeatable), e.g. "
+                   "\"Authorization: Bearer TOKEN\"");
     app.add_flag("--quiet,-q", o.quiet, "no human summary on stderr");
     try {
         app.parse(argc, argv);

@@ -82,6 +82,7 @@ struct publisher_setup {
     asio::ip::tcp::endpoint server;
     asio::ip::address_v4 source = asio::ip::make_address_v4("127.0.0.1");
     std::string host_header;
+    std::string extra_headers;  // complete lines, sent with every publish (e.g. Authorization)
     std::string channel_prefix;
     std::uint32_t channels = 1;
     std::uint32_t payload = 100;
@@ -97,7 +98,8 @@ public:
         : io_(io), setup_(std::move(setup)), tick_(io), guard_(io), end_timer_(io) {
         for (std::uint32_t c = 0; c < setup_.channels; ++c)
             templates_.push_back(publish_request(setup_.target, setup_.host_header,
-                                                 channel_name(setup_.channel_prefix, c), setup_.payload));
+                                                 channel_name(setup_.channel_prefix, c), setup_.payload,
+                                                 setup_.extra_headers));
         stats_.ok_per_channel.assign(setup_.channels, 0);
         for (std::uint32_t i = 0; i < setup_.connections; ++i) conns_.push_back(std::make_unique<conn>(io_));
     }

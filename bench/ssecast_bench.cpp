@@ -341,6 +341,7 @@ private:
         ps.target = o_.target;
         ps.server = {boost::asio::ip::make_address_v4(o_.host), o_.port};
         ps.host_header = o_.host + ":" + std::to_string(o_.port);
+        for (const auto& h : o_.publish_headers) ps.extra_headers += h + "\r\n";
         ps.channel_prefix = o_.channel_prefix;
         ps.channels = o_.channels;
         ps.payload = o_.payload;

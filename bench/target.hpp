@@ -52,20 +52,22 @@ struct publish_template {
     std::string tail;
 };
 
+// `extra_headers`: complete lines each ending in CRLF (e.g. an Authorization header), or empty.
 inline publish_template publish_request(target_kind t, const std::string& host_header,
-                                        const std::string& channel, std::size_t payload_size) {
+                                        const std::string& channel, std::size_t payload_size,
+                                        const std::string& extra_headers = "") {
     publish_template r;
     if (t == target_kind::ssecast) {
         std::string body_head = "{\"channel\":\"" + channel + "\",\"data\":\"";
         std::string body_tail = "\"}";
-        r.head = "POST /notify HTTP/1.1\r\nHost: " + host_header +
-                 "\r\nContent-Type: application/json\r\nContent-Length: " +
+        r.head = "POST /notify HTTP/1.1\r\nHost: " + host_header + "\r\n" + extra_headers +
+                 "Content-Type: application/json\r\nContent-Length: " +
                  std::to_string(body_head.size() + payload_size + body_tail.size()) + "\r\n\r\n" +
                  body_head;
         r.tail = body_tail;
     } else {
-        r.head = "POST /pub/" + channel + " HTTP/1.1\r\nHost: " + host_header +
-                 "\r\nAccept: text/json\r\nContent-Type: text/plain\r\nContent-Length: " +
+        r.head = "POST /pub/" + channel + " HTTP/1.1\r\nHost: " + host_header + "\r\n" +
+                 extra_headers + "Accept: text/json\r\nContent-Type: text/plain\r\nContent-Length: " +
                  std::to_string(payload_size) + "\r\n\r\n";
     }
     return r;
