@@ -16,6 +16,9 @@ packages=(
 if ((!build_only)); then
   # systemd provides systemd-analyze, which the tests run on the unit files.
   packages+=(libgtest-dev libgmock-dev systemd curl ca-certificates python3 util-linux)
+  # The fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, and
+  # llvm-symbolizer (llvm-14) for readable stack traces in their reports.
+  packages+=(clang-14 libclang-rt-14-dev llvm-14)
   # Node.js and npm run the interop tests; a machine may already have them from another source
   # (whose nodejs bundles npm), so only ask Debian for them when the commands are missing.
   command -v node >/dev/null || packages+=(nodejs)

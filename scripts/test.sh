@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds everything with AddressSanitizer and UndefinedBehaviorSanitizer
 # in build-test/ (warnings are errors), and runs all the tests with ctest.
-# Arguments are passed to ctest: ./scripts/test.sh -R interop
+# Then, with no arguments, runs every fuzz target (scripts/fuzz.sh) for SSECAST_FUZZ_SECONDS each
+# (default 40; 0 skips the stage).
+# Arguments are passed to ctest: ./scripts/test.sh -R interop (and the fuzzing stage is skipped).
 # Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +26,14 @@ echo "test: ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS"
 
 echo "test: ctest --test-dir build-test --output-on-failure -j2 $*"
 ctest --test-dir build-test --output-on-failure -j2 "$@"
+
+# ---- fuzzing: after the tests, a bounded run of every fuzz target (tests/fuzz/) ----
+fuzz_seconds=${SSECAST_FUZZ_SECONDS:-40}
+if (($#)); then
+  echo "test: ctest arguments given: skipping the fuzzing stage (run scripts/fuzz.sh for it)"
+elif [ "$fuzz_seconds" = 0 ]; then
+  echo "test: SSECAST_FUZZ_SECONDS=0: skipping the fuzzing stage"
+else
+  echo "test: fuzzing, $fuzz_seconds s per target (SSECAST_FUZZ_SECONDS)"
+  ./scripts/fuzz.sh "$fuzz_seconds"
+fi
