@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds everything with AddressSanitizer and UndefinedBehaviorSanitizer
-# in build-test/ (warnings are errors), and runs all the tests with ctest.
-# Then, with no arguments, runs every fuzz target (scripts/fuzz.sh) for SSECAST_FUZZ_SECONDS each
-# (default 40; 0 skips the stage).
-# Arguments are passed to ctest: ./scripts/test.sh -R interop (and the fuzzing stage is skipped).
+# in build-test/ (warnings are errors), runs all the tests with ctest, then the integration tests
+# again against a ThreadSanitizer build of the daemon (build-tsan/), then every fuzz target
+# (scripts/fuzz.sh, build-fuzz/) for SSECAST_FUZZ_SECONDS each (default 40; 0 skips the stage).
+# Arguments are passed to ctest: ./scripts/test.sh -R interop (and the TSan and fuzzing stages are
+# skipped).
 # Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,33 @@ echo "test: ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS"
 
 echo "test: ctest --test-dir build-test --output-on-failure -j2 $*"
 ctest --test-dir build-test --output-on-failure -j2 "$@"
+
+# ---- ThreadSanitizer: the integration tests again, against a daemon built with TSan ----
+# The daemon runs one event loop per core, so every integration test is a multi-threaded run of
+# it. Reports go to files (one per daemon process); any report fails the stage. No suppressions:
+# the one report met so far, in spdlog's teardown, was fixed in the daemon (stop_logging).
+if (($#)); then
+  echo "test: ctest arguments given: skipping the ThreadSanitizer stage"
+else
+  echo "test: building build-tsan/ (ThreadSanitizer, the daemon only)"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSECAST_SANITIZE_THREAD=ON \
+      -DSSECAST_BUILD_TESTS=OFF -DSSECAST_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-tsan -j2 --target ssecast
+  tsan_reports=$(mktemp -d)
+  echo "test: the integration tests against build-tsan/ssecast (reports in $tsan_reports)"
+  tsan_status=0
+  SSECAST_TEST_BINARY=$PWD/build-tsan/ssecast \
+      TSAN_OPTIONS="log_path=$tsan_reports/report halt_on_error=0 second_deadlock_stack=1" \
+      timeout 1800 build-test/tests/ssecast_integration_tests --gtest_brief=1 || tsan_status=$?
+  if compgen -G "$tsan_reports/report*" >/dev/null; then
+    echo "test: ThreadSanitizer reported:" >&2
+    cat "$tsan_reports"/report* >&2
+    exit 1
+  fi
+  rm -rf "$tsan_reports"
+  ((tsan_status == 0)) || { echo "test: integration tests failed against the TSan daemon" >&2; exit 1; }
+  echo "test: ThreadSanitizer: no report"
+fi
 
 # ---- fuzzing: after the tests, a bounded run of every fuzz target (tests/fuzz/) ----
 fuzz_seconds=${SSECAST_FUZZ_SECONDS:-40}

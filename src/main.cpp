@@ -1,5 +1,3 @@
-#include <spdlog/spdlog.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -25,6 +23,6 @@ int main(int argc, char** argv) {
     auto& cfg = std::get<ssecast::config>(loaded);
     ssecast::setup_logging(cfg.log_level, cfg.log_format);
     int code = ssecast::daemon(cfg, load).run();
-    spdlog::shutdown();
+    ssecast::stop_logging();
     return code;
 }

@@ -132,4 +132,13 @@ void set_log_level(spdlog::level::level_enum level) {
     spdlog::set_level(level);
 }
 
+void stop_logging() {
+    // spdlog::shutdown() drops the logger before it joins the thread that writes the lines, so the
+    // logger may die on that thread, or here with nothing (that ThreadSanitizer sees) ordering it
+    // after the thread's last line. Held here, it outlives the join and goes afterwards.
+    auto logger = spdlog::default_logger();
+    spdlog::shutdown();
+    logger.reset();
+}
+
 }  // namespace ssecast

@@ -11,5 +11,7 @@ namespace ssecast {
 // lines carry no time, as the journal records both itself.
 void setup_logging(spdlog::level::level_enum level, log_format format);
 void set_log_level(spdlog::level::level_enum level);
+// Writes what is queued and stops the logging thread, before the logger itself goes.
+void stop_logging();
 
 }  // namespace ssecast
