@@ -13,6 +13,7 @@ namespace ssecast {
 
 class broker;
 class server_state;
+struct abuse_limits;
 struct config;
 struct server_counters;
 struct worker_metrics;
@@ -37,6 +38,11 @@ struct handler_context {
     const server_counters& counters;
     worker_metrics& metrics;     // of the worker serving the request
     bool over_capacity = false;  // the connection limit was reached when this one was accepted
+    // --- abuse limits ---
+    abuse_limits& limits;  // shared by every worker
+    // The client's address has more connections than --max-connections-per-ip: refuse (come
+    // back later on /events, 429 elsewhere) and close.
+    bool over_address_limit = false;
 };
 
 using handler = answer (*)(const handler_context& ctx);
