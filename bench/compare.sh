@@ -134,6 +134,10 @@ wait_port() { # port pid
 }
 
 SSECAST_ARGS=(--log-level warn --history 1000)
+# Every benchmark client comes from loopback: the per-address limit would refuse most of them.
+if "$SSECAST" --help 2>/dev/null | grep -q -- '--max-connections-per-ip'; then
+  SSECAST_ARGS+=(--max-connections-per-ip 0)
+fi
 if "$SSECAST" --help 2>/dev/null | grep -q -- '--threads'; then
   SSECAST_ARGS+=(--threads "$THREADS")
   SSECAST_HAS_THREADS=1

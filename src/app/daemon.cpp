@@ -59,6 +59,14 @@ const char* mode_name(publish_auth mode) {
     return "?";
 }
 
+// --trusted-proxies for the startup line.
+std::string trusted_list(const std::vector<ip_network>& proxies) {
+    if (proxies.empty()) return "none";
+    std::string out;
+    for (const auto& network : proxies) out += (out.empty() ? "" : ",") + network.to_string();
+    return out;
+}
+
 std::uint64_t run_epoch() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
@@ -82,7 +90,7 @@ daemon::daemon(config cfg, std::function<std::variant<config, config_exit>()> re
     options.epoch = run_epoch();
     for (auto& w : workers_) options.shards.push_back(w->io().get_executor());
     broker_ = std::make_unique<memory_broker>(std::move(options));
-    services_.emplace(config_, *broker_, counters_, *this, routes_);
+    services_.emplace(config_, *broker_, counters_, *this, routes_, limits_);
     auto& io = workers_.front()->io();
     signals_ = std::make_unique<asio::signal_set>(io);
     maintenance_timer_ = std::make_unique<asio::steady_timer>(io);
@@ -153,13 +161,19 @@ int daemon::run() {
     spdlog::info(
         "ssecast {} listening on {}{} threads={} heartbeat={} history={} history_max_age={} "
         "max_body={} max_queue={} max_connections={} max_channels={} reconnect_delay={} "
-        "publish_auth={} private_channels={}{}",
+        "publish_auth={} private_channels={} max_connections_per_ip={} publish_rate={} "
+        "trusted_proxies={}{}",
         version, listening_on_, listener_->adopted() ? " (socket from systemd)" : "",
         workers_.size(), format_duration(config_.heartbeat), config_.history,
         config_.history_max_age ? format_duration(*config_.history_max_age) : "off",
         config_.max_body, config_.max_queue, connection_limit_, config_.max_channels,
         format_duration(config_.reconnect_delay), mode_name(config_.publish_auth),
         config_.private_channels.list().size(),
+        config_.max_connections_per_ip ? std::to_string(config_.max_connections_per_ip) : "off",
+        config_.publish_rate
+            ? fmt::format("{}/s,burst={}", config_.publish_rate, config_.publish_burst)
+            : "off",
+        trusted_list(config_.trusted_proxies),
         config_.config_file ? " config=" + *config_.config_file : "");
 
     listener_->start();
@@ -214,10 +228,22 @@ void daemon::dispatch(worker& target, asio::ip::tcp::socket socket) {
         return;
     }
     // Counted now, so that a burst of accepts sees the connections its predecessors opened.
-    asio::post(target.io(),
-               [&target, over, slot = connection_slot(*this), s = std::move(socket)]() mutable {
-                   target.accept(std::move(s), std::move(slot), over);
-               });
+    connection_slot slot(*this, limits_.per_address.counts());
+    // --- --max-connections-per-ip: a direct client counts under its address from now on ---
+    auto& per_address = limits_.per_address;
+    bool over_address = false;
+    boost::system::error_code ec;
+    auto peer = per_address.counts() != nullptr ? socket.remote_endpoint(ec).address()
+                                                : asio::ip::address();
+    if (auto count = ec ? std::nullopt : slot.count_under(per_address.accept_key(peer))) {
+        auto verdict = per_address.judge(*count, peer, true);
+        if (verdict == address_limit::verdict::drop) return;
+        over_address = verdict == address_limit::verdict::refuse;
+    }
+    asio::post(target.io(), [&target, over, over_address, slot = std::move(slot),
+                             s = std::move(socket)]() mutable {
+        target.accept(std::move(s), std::move(slot), over, over_address);
+    });
 }
 
 void daemon::opened() {
@@ -327,7 +353,9 @@ void daemon::schedule_maintenance() {
     maintenance_timer_->expires_after(1s);
     maintenance_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec) return;
-        broker_->maintain(std::chrono::steady_clock::now());
+        auto now = std::chrono::steady_clock::now();
+        broker_->maintain(now);
+        limits_.publish_rate.maintain(now);
         schedule_maintenance();
     });
 }

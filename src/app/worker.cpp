@@ -28,8 +28,11 @@ server_counters& worker::counters() {
     return daemon_.counters();
 }
 
-void worker::accept(boost::asio::ip::tcp::socket socket, connection_slot slot, bool over_capacity) {
-    std::make_shared<http_session>(std::move(socket), *this, std::move(slot), over_capacity)->run();
+void worker::accept(boost::asio::ip::tcp::socket socket, connection_slot slot, bool over_capacity,
+                    bool over_address_limit) {
+    std::make_shared<http_session>(std::move(socket), *this, std::move(slot), over_capacity,
+                                   over_address_limit)
+        ->run();
 }
 
 void worker::start_timers() {

@@ -181,6 +181,12 @@ std::optional<std::string> parse_origins(const std::string& text, std::vector<st
     return std::nullopt;
 }
 
+std::optional<std::size_t> parse_rate(const std::string& text) {
+    auto [digits, unit] = split_number(text);
+    if (!unit.empty() && unit != "/s") return std::nullopt;
+    return parse_uint(digits);
+}
+
 std::string format_duration(milliseconds d) {
     auto ms = d.count();
     if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
@@ -277,6 +283,19 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
          ""},
         {"--jwt-cookie", "SSECAST_JWT_COOKIE",
          "name of the cookie that may carry a subscriber's JWT", "ssecast_jwt"},
+        // --- abuse limits ---
+        {"--trusted-proxies", "SSECAST_TRUSTED_PROXIES",
+         "proxies whose X-Forwarded-For names the client: comma-separated IP addresses or "
+         "networks (127.0.0.1, 10.0.0.0/8, ::1, fd00::/8); empty for none",
+         ""},
+        {"--max-connections-per-ip", "SSECAST_MAX_CONNECTIONS_PER_IP",
+         "open connections per client address (IPv6: per /64), 0 (no limit) to 10000000", "1000"},
+        {"--publish-rate", "SSECAST_PUBLISH_RATE",
+         "POST /notify requests per second for one publisher, N/s, 0 (no limit) to 1000000/s", "0"},
+        {"--publish-burst", "SSECAST_PUBLISH_BURST",
+         "requests one publisher may send at once before --publish-rate holds it back, 1 to "
+         "1000000; empty: the rate",
+         ""},
     };
     for (auto& spec : specs) {
         auto help = std::string(spec.help) + " (env " + spec.env + ")";
@@ -448,6 +467,23 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     }
 
     parse_auth_options(value_of, duration, errors, cfg);
+    // --- abuse limits ---
+    if (auto problem = parse_networks(value_of("--trusted-proxies"), cfg.trusted_proxies)) {
+        errors << "--trusted-proxies = \"" << value_of("--trusted-proxies") << "\": " << *problem
+               << "\n";
+    }
+    cfg.max_connections_per_ip = count("--max-connections-per-ip", 0, 10'000'000);
+    auto rate = parse_rate(value_of("--publish-rate"));
+    if (!rate || *rate > 1'000'000) {
+        errors << "--publish-rate = \"" << value_of("--publish-rate")
+               << "\": expected requests per second from 0 (no limit) to 1000000, such as 100/s\n";
+    } else {
+        cfg.publish_rate = *rate;
+    }
+    // The bucket holds a second's worth unless told otherwise (ignored when the rate is 0).
+    cfg.publish_burst = value_of("--publish-burst").empty()
+                            ? std::max<std::size_t>(1, cfg.publish_rate)
+                            : count("--publish-burst", 1, 1'000'000);
 
     if (auto* file = app.get_config_ptr(); file && file->count() > 0)
         cfg.config_file = file->as<std::string>();

@@ -8,6 +8,7 @@
 
 #include "ssecast/config/config.hpp"
 #include "ssecast/core/validation.hpp"
+#include "ssecast/http/abuse_limits.hpp"
 #include "ssecast/http/bearer_token.hpp"
 #include "ssecast/http/client.hpp"
 #include "ssecast/http/request_credentials.hpp"
@@ -35,15 +36,17 @@ std::string log_target(std::string_view target) {
 }  // namespace
 
 http_session::http_session(asio::ip::tcp::socket socket, session_owner& owner, connection_slot slot,
-                           bool over_capacity)
+                           bool over_capacity, bool over_address_limit)
     : socket_(std::move(socket)),
       slot_(std::move(slot)),
       owner_(owner),
       services_(owner.services()),
       reader_(services_.settings.max_body),
-      over_capacity_(over_capacity) {
+      over_capacity_(over_capacity),
+      over_address_limit_(over_address_limit) {
     boost::system::error_code ec;
     peer_ = socket_.remote_endpoint(ec);
+    who_ = client::direct(peer_.address());
     // Answers are written synchronously when the socket has room (see send()).
     socket_.non_blocking(true, ec);
     owner_.add(*this);
@@ -108,30 +111,34 @@ void http_session::on_parsed(request_reader::outcome outcome) {
     if (outcome == request_reader::outcome::refused) {
         const auto& why = reader_.refusal();
         malformed_ = true;
+        who_ = client::direct(peer_.address());
         return send(error_reply(why.status, why.message, 11, false), reader_.method(),
                     reader_.target());
     }
 
     auto req = reader_.take();
     // Who sent it and with what credential, once, for the router, the handler and the logs.
-    auto who = resolve_client(peer_.address(), req);
+    who_ = resolve_client(peer_.address(), req, services_.settings.trusted_proxies);
+    count_under_client();
     request_credentials credentials(find_bearer_token(req, services_.settings.jwt_cookie),
                                     owner_.credentials());
     handler_context ctx{req,
-                        who,
+                        who_,
                         services_.store,
                         services_.settings,
                         services_.state,
                         services_.counters,
                         owner_.metrics(),
                         credentials,
-                        over_capacity_};
+                        services_.limits,
+                        over_capacity_,
+                        over_address_limit_};
     auto routed = services_.routes.dispatch(ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
         deadline_ = clock::time_point::max();
-        auto next =
-            std::make_shared<event_stream>(std::move(socket_), std::move(slot_), owner_.streams(),
-                                           std::move(stream->channels), peer_);
+        auto next = std::make_shared<event_stream>(std::move(socket_), std::move(slot_),
+                                                   owner_.streams(), std::move(stream->channels),
+                                                   log_label(who_, peer_.port()));
         next->start(std::move(stream->last_event_id), stream->extra_headers, stream->token_expires);
         return;
     }
@@ -142,9 +149,8 @@ void http_session::on_parsed(request_reader::outcome outcome) {
 void http_session::send(reply r, const std::string& method, const std::string& target) {
     if (!r.rejection.empty()) {
         ++services_.counters.requests_rejected;
-        spdlog::warn("rejected peer={} method={} path={} status={} reason={}",
-                     peer_.address().to_string(), method, log_target(target),
-                     static_cast<unsigned>(r.status), r.rejection);
+        spdlog::warn("rejected peer={} method={} path={} status={} reason={}", log_label(who_),
+                     method, log_target(target), static_cast<unsigned>(r.status), r.rejection);
     }
     if (services_.state.shutting_down()) r.keep_alive = false;
     keep_alive_ = r.keep_alive;
@@ -175,7 +181,7 @@ void http_session::log_request(std::string_view method, std::string_view target,
     if (!services_.settings.access_log || !spdlog::should_log(spdlog::level::info)) return;
     auto took = std::chrono::duration<double, std::milli>(clock::now() - request_read_).count();
     spdlog::info("request peer={} method={} path={} status={} bytes={} duration_ms={:.3f}",
-                 peer_.address().to_string(), method.empty() ? "-" : method, log_target(target),
+                 log_label(who_), method.empty() ? "-" : method, log_target(target),
                  static_cast<unsigned>(status), out_.size(), took);
 }
 
@@ -189,6 +195,18 @@ void http_session::answered() {
 
 void http_session::expires_after(std::chrono::milliseconds timeout) {
     deadline_ = clock::now() + timeout;
+}
+
+void http_session::count_under_client() {
+    // A trusted proxy is not limited, and carries many clients over one connection: each request
+    // counts under the client it names, until one names another. (A direct client is counted
+    // from the accept on, see daemon::dispatch.) A refusal closes the connection, so the verdict
+    // only changes with the key.
+    if (!who_.trusted_peer || !who_.problem.empty()) return;
+    if (auto count = slot_.count_under(address_limit::request_key(who_))) {
+        over_address_limit_ = services_.limits.per_address.judge(*count, who_.address, false) !=
+                              address_limit::verdict::within;
+    }
 }
 
 void http_session::check_deadline(clock::time_point now) {

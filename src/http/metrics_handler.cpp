@@ -1,5 +1,6 @@
 #include "ssecast/backend/broker.hpp"
 #include "ssecast/config/config.hpp"
+#include "ssecast/http/abuse_limits.hpp"
 #include "ssecast/http/handlers.hpp"
 #include "ssecast/http/server_state.hpp"
 #include "ssecast/metrics/metrics.hpp"
@@ -111,6 +112,22 @@ std::string render(const handler_context& ctx) {
                   "Time from the publish of the oldest live event in a stream write to the moment "
                   "the whole write was handed to the kernel.",
                   totals.publish_to_write);
+    // --- abuse limits ---
+    const auto& limits = ctx.limits;
+    out.counter("ssecast_connections_per_ip_refused_total",
+                "Connections and requests refused by --max-connections-per-ip (come back later, "
+                "429, or closed unanswered).",
+                limits.per_address.refused());
+    out.gauge("ssecast_connections_per_ip_addresses",
+              "Client addresses (IPv4, or IPv6 /64) with open connections, as "
+              "--max-connections-per-ip counts them.",
+              static_cast<double>(limits.per_address.tracked()));
+    out.counter("ssecast_publish_rate_limited_total",
+                "POST /notify requests refused by --publish-rate (429).",
+                limits.publish_rate.refused());
+    out.gauge("ssecast_publish_rate_buckets",
+              "Publishers with a token bucket that is not full (--publish-rate).",
+              static_cast<double>(limits.publish_rate.size()));
     return out.take();
 }
 

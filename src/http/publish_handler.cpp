@@ -4,8 +4,10 @@
 #include "ssecast/auth/channel_pattern.hpp"
 #include "ssecast/backend/broker.hpp"
 #include "ssecast/core/publish_request.hpp"
+#include "ssecast/http/abuse_limits.hpp"
 #include "ssecast/http/access_control.hpp"
 #include "ssecast/http/handlers.hpp"
+#include "ssecast/http/publisher_key.hpp"
 #include "ssecast/metrics/metrics.hpp"
 
 namespace ssecast {
@@ -70,6 +72,17 @@ reply handle(const handler_context& ctx) {
 
 answer publish(const handler_context& ctx) {
     auto started = std::chrono::steady_clock::now();
+    // --publish-rate: the access rule has let the request through (the router checks it first);
+    // one request is one token, a batch included. Before any parsing, so a refusal costs little.
+    if (ctx.settings.publish_rate > 0) {
+        auto wait = ctx.limits.publish_rate.take(publisher_key(ctx), started);
+        if (wait > std::chrono::steady_clock::duration::zero()) {
+            return too_many_requests("publish rate limit reached (--publish-rate " +
+                                         std::to_string(ctx.settings.publish_rate) + "/s, burst " +
+                                         std::to_string(ctx.settings.publish_burst) + ")",
+                                     wait, ctx.req.version(), ctx.req.keep_alive());
+        }
+    }
     auto r = handle(ctx);
     ctx.metrics.publish_duration.observe(std::chrono::steady_clock::now() - started);
     return r;

@@ -1,5 +1,7 @@
 #include "ssecast/http/reply.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "ssecast/sse/jitter.hpp"
@@ -51,6 +53,14 @@ reply error_reply(http::status status, std::string message, unsigned version, bo
 
 reply error_reply(http::status status, std::string message, const request& req) {
     return error_reply(status, std::move(message), req.version(), req.keep_alive());
+}
+
+reply too_many_requests(std::string message, std::chrono::steady_clock::duration retry_after,
+                        unsigned version, bool keep_alive) {
+    auto seconds = std::chrono::ceil<std::chrono::seconds>(retry_after).count();
+    auto r = error_reply(http::status::too_many_requests, std::move(message), version, keep_alive);
+    r.extra_headers = "Retry-After: " + std::to_string(std::max<std::int64_t>(seconds, 1)) + "\r\n";
+    return r;
 }
 
 reply come_back_later(std::chrono::milliseconds reconnect_delay, std::string reason,

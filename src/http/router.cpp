@@ -6,6 +6,7 @@
 #include "ssecast/http/access_control.hpp"
 #include "ssecast/http/handlers.hpp"
 #include "ssecast/http/query_string.hpp"
+#include "ssecast/sse/jitter.hpp"
 
 namespace ssecast {
 
@@ -59,6 +60,12 @@ answer router::route_request(handler_context& ctx) const {
     auto path = split_target(req.target()).first;
     auto found = std::find_if(routes_.begin(), routes_.end(),
                               [&](const route& r) { return r.path == path; });
+    // --- abuse limits: past --max-connections-per-ip, /events comes back later, the rest 429 ---
+    if (ctx.over_address_limit && (found == routes_.end() || !found->serves_over_capacity)) {
+        return too_many_requests("connection limit per address reached (--max-connections-per-ip)",
+                                 jittered_retry(ctx.settings.reconnect_delay), req.version(),
+                                 false);
+    }
     if (found == routes_.end()) {
         if (ctx.over_capacity)
             return error_reply(http::status::service_unavailable, "connection limit reached",
@@ -82,6 +89,9 @@ answer router::route_request(handler_context& ctx) const {
 
 answer router::dispatch(handler_context& ctx) const {
     const auto& req = ctx.req;
+    // --- abuse limits: a trusted proxy's X-Forwarded-For that cannot be read ---
+    if (!ctx.who.problem.empty())
+        return error_reply(http::status::bad_request, ctx.who.problem, req);
     auto origin = req[http::field::origin];
     auto host = req[http::field::host];
     auto refused = [&] {

@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ssecast/backend/broker.hpp"
+#include "ssecast/http/abuse_limits.hpp"
 #include "ssecast/http/handlers.hpp"
 #include "ssecast/http/server_state.hpp"
 #include "ssecast/metrics/server_counters.hpp"
@@ -26,6 +27,8 @@ answer health(const handler_context& ctx) {
         {"events_expired", stats.evicted},
         {"channels_dropped", stats.channels_dropped},
         {"channel_limit_hits", stats.channel_limit_hits},
+        {"connections_per_ip_refused", ctx.limits.per_address.refused()},
+        {"publish_rate_limited", ctx.limits.publish_rate.refused()},
     };
     json body = {{"status", ctx.state.shutting_down() ? "stopping" : "ok"},
                  {"version", version},

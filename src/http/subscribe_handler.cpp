@@ -42,6 +42,10 @@ answer subscribe(const handler_context& ctx) {
     if (ctx.over_capacity)
         return come_back_later(ctx.settings.reconnect_delay, "connection limit reached",
                                req.version());
+    if (ctx.over_address_limit) {
+        return come_back_later(ctx.settings.reconnect_delay, "connection limit per address reached",
+                               req.version());
+    }
     if (ctx.state.shutting_down())
         return come_back_later(ctx.settings.reconnect_delay, "shutting down", req.version());
     auto granted = authorize_subscriber(ctx, stream.channels);

@@ -60,12 +60,12 @@ struct exact_allocator {
 }  // namespace
 
 event_stream::event_stream(asio::ip::tcp::socket socket, connection_slot slot, stream_owner& owner,
-                           std::vector<std::string> channels, asio::ip::tcp::endpoint peer)
+                           std::vector<std::string> channels, std::string peer)
     : socket_(std::move(socket)),
       slot_(std::move(slot)),
       owner_(owner),
       channels_(std::move(channels)),
-      peer_(peer) {
+      peer_(std::move(peer)) {
     boost::system::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     // Writes are tried synchronously first (see write_queued): they must never block.
@@ -120,9 +120,9 @@ void event_stream::start(std::optional<std::string> last_event_id, const std::st
     queue_limit_ += backlog_bytes;
     for (const auto& f : begin.backlog) append(f);
     write_queued();
-    spdlog::debug("stream open peer={} channels={} last_event_id={} replayed={} resync={}",
-                  peer_.address().to_string(), fmt::join(channels_, ","),
-                  last_event_id.value_or("-"), begin.replayed, begin.resync);
+    spdlog::debug("stream open peer={} channels={} last_event_id={} replayed={} resync={}", peer_,
+                  fmt::join(channels_, ","), last_event_id.value_or("-"), begin.replayed,
+                  begin.resync);
     watch_peer();
 }
 
@@ -322,9 +322,9 @@ void event_stream::close(std::string reason) {
     queue_.clear();
     auto lived = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - opened_);
-    spdlog::info("stream end peer={}:{} channels={} duration={:.3f}s events={} bytes={} reason={}",
-                 peer_.address().to_string(), peer_.port(), fmt::join(channels_, ","),
-                 static_cast<double>(lived.count()) / 1000.0, events_queued_, bytes_sent_, reason);
+    spdlog::info("stream end peer={} channels={} duration={:.3f}s events={} bytes={} reason={}",
+                 peer_, fmt::join(channels_, ","), static_cast<double>(lived.count()) / 1000.0,
+                 events_queued_, bytes_sent_, reason);
 }
 
 }  // namespace ssecast

@@ -41,12 +41,23 @@ struct http_response {
     std::string body;
 };
 
-// One TCP connection to the daemon.
+// One TCP connection to the daemon, from `source` (another loopback address such as 127.0.0.2,
+// to be another client) when given.
 class connection {
   public:
-    explicit connection(std::uint16_t port, const char* address = "127.0.0.1") {
+    explicit connection(std::uint16_t port, const char* address = "127.0.0.1",
+                        const char* source = nullptr) {
         fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd_ < 0) throw std::runtime_error("socket() failed");
+        if (source != nullptr) {
+            sockaddr_in local{};
+            local.sin_family = AF_INET;
+            inet_pton(AF_INET, source, &local.sin_addr);
+            if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+                ::close(fd_);
+                throw std::runtime_error("bind() failed: " + std::to_string(errno));
+            }
+        }
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_port = htons(port);

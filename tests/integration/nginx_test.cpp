@@ -1,6 +1,7 @@
 // ssecast behind the real Nginx (Debian's nginx-light), configured with config/nginx/ssecast.conf:
-// events are not buffered, Last-Event-ID replay works, heartbeats outlive proxy_read_timeout, and
-// publishing through the public site is refused.
+// events are not buffered, Last-Event-ID replay works, heartbeats outlive proxy_read_timeout,
+// publishing through the public site is refused, and with --trusted-proxies each client is seen
+// by its own address.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -222,3 +223,32 @@ TEST_F(Nginx, PublishingThroughTheSiteIsRefused) {
 }
 
 }  // namespace
+
+// The shipped site sends X-Forwarded-For: with Nginx in --trusted-proxies the daemon logs and
+// limits each client by its own address, not all of them as 127.0.0.1.
+TEST_F(Nginx, WithTrustedProxiesEachClientIsItself) {
+    test::server daemon({"--trusted-proxies", "127.0.0.1", "--max-connections-per-ip", "2"});
+    nginx proxy(daemon.port());
+    auto stream_from = [&](const char* source) {
+        auto c = std::make_unique<test::connection>(proxy.port(), "127.0.0.1", source);
+        c->send(test::format_request("GET", "/events?channel=nginx", "", {}, true));
+        c->read_until(
+            [](const std::string& b) {
+                return b.find(":ok\n") != std::string::npos ||
+                       b.find("connection limit per address") != std::string::npos;
+            },
+            10s);
+        return c;
+    };
+    auto first = stream_from("127.0.0.2");
+    auto second = stream_from("127.0.0.2");
+    auto third = stream_from("127.0.0.2");
+    auto other = stream_from("127.0.0.3");
+    EXPECT_NE(first->buffer().find(":ok\n"), std::string::npos) << first->buffer();
+    EXPECT_NE(second->buffer().find(":ok\n"), std::string::npos) << second->buffer();
+    EXPECT_NE(third->buffer().find(": connection limit per address reached\n"), std::string::npos)
+        << third->buffer();
+    EXPECT_NE(other->buffer().find(":ok\n"), std::string::npos) << other->buffer();
+    first.reset();
+    EXPECT_TRUE(daemon.wait_for_log("stream end peer=127.0.0.2 proxy=127.0.0.1:")) << daemon.log();
+}

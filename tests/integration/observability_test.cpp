@@ -106,6 +106,10 @@ TEST(Metrics, EveryFamilyIsThereWithHelpAndType) {
         {"ssecast_channel_subscribers", "histogram"},
         {"ssecast_publish_duration_seconds", "histogram"},
         {"ssecast_publish_to_write_seconds", "histogram"},
+        {"ssecast_connections_per_ip_refused_total", "counter"},
+        {"ssecast_connections_per_ip_addresses", "gauge"},
+        {"ssecast_publish_rate_limited_total", "counter"},
+        {"ssecast_publish_rate_buckets", "gauge"},
     };
     std::map<std::string, std::string> got;
     for (const auto& [name, f] : m.families) {
@@ -129,6 +133,10 @@ TEST(Metrics, EveryFamilyIsThereWithHelpAndType) {
     EXPECT_EQ(m.at("ssecast_subscribers"), 0);
     EXPECT_EQ(m.at("ssecast_channels"), 0);
     EXPECT_EQ(m.at("ssecast_send_queue"), 0);
+    EXPECT_EQ(m.at("ssecast_connections_per_ip_addresses"), 1);  // this scrape's address
+    EXPECT_EQ(m.at("ssecast_connections_per_ip_refused_total"), 0);
+    EXPECT_EQ(m.at("ssecast_publish_rate_limited_total"), 0);
+    EXPECT_EQ(m.at("ssecast_publish_rate_buckets"), 0);
     EXPECT_EQ(m.hist("ssecast_channel_subscribers").count, 0);
 }
 

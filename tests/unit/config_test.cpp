@@ -102,6 +102,10 @@ void expect_same(const config& a, const config& b) {
     EXPECT_EQ(a.publish_auth, b.publish_auth);
     EXPECT_EQ(a.private_channels, b.private_channels);
     EXPECT_EQ(a.jwt_cookie, b.jwt_cookie);
+    EXPECT_EQ(a.trusted_proxies, b.trusted_proxies);
+    EXPECT_EQ(a.max_connections_per_ip, b.max_connections_per_ip);
+    EXPECT_EQ(a.publish_rate, b.publish_rate);
+    EXPECT_EQ(a.publish_burst, b.publish_burst);
 }
 
 // A fresh directory per test for configuration files.
@@ -667,6 +671,76 @@ TEST(Config, InvalidAuthenticationOptionsNameTheProblem) {
     expect_invalid({"--jwt-secret-file", "s", "--jwt-leeway", "1500ms"}, "whole seconds");
     expect_invalid({"--jwt-cookie", "a b"}, "--jwt-cookie");
     expect_invalid({"--jwt-cookie", "a;b"}, "--jwt-cookie");
+}
+
+// --- abuse limits
+// ----------------------------------------------------------------------------------
+
+TEST(Config, AbuseLimitDefaults) {
+    auto cfg = accepted({});
+    EXPECT_TRUE(cfg.trusted_proxies.empty());
+    EXPECT_EQ(cfg.max_connections_per_ip, 1000u);
+    EXPECT_EQ(cfg.publish_rate, 0u);
+    EXPECT_EQ(cfg.publish_burst, 1u);
+}
+
+TEST(Config, AbuseLimitOptions) {
+    auto cfg = accepted({"--trusted-proxies", "127.0.0.1, 10.0.0.0/8,::1,fd00::/8",
+                         "--max-connections-per-ip", "0", "--publish-rate", "50/s"});
+    ASSERT_EQ(cfg.trusted_proxies.size(), 4u);
+    EXPECT_EQ(cfg.trusted_proxies[1].to_string(), "10.0.0.0/8");
+    EXPECT_EQ(cfg.trusted_proxies[3].to_string(), "fd00::/8");
+    EXPECT_EQ(cfg.max_connections_per_ip, 0u);
+    EXPECT_EQ(cfg.publish_rate, 50u);
+    EXPECT_EQ(cfg.publish_burst, 50u);  // the burst defaults to a second's worth
+    cfg = accepted({"--publish-rate", "7", "--publish-burst", "100"});
+    EXPECT_EQ(cfg.publish_rate, 7u);
+    EXPECT_EQ(cfg.publish_burst, 100u);
+    EXPECT_EQ(accepted({"--publish-rate", "1000000/s"}).publish_rate, 1'000'000u);
+    EXPECT_EQ(accepted({"--max-connections-per-ip", "10000000"}).max_connections_per_ip,
+              10'000'000u);
+    // Off: the burst is not used, but still at least 1.
+    EXPECT_EQ(accepted({"--publish-rate", "0"}).publish_burst, 1u);
+
+    auto env = accepted({}, {{"SSECAST_TRUSTED_PROXIES", "192.168.0.0/16"},
+                             {"SSECAST_MAX_CONNECTIONS_PER_IP", "12"},
+                             {"SSECAST_PUBLISH_RATE", "3/s"},
+                             {"SSECAST_PUBLISH_BURST", "4"}});
+    ASSERT_EQ(env.trusted_proxies.size(), 1u);
+    EXPECT_EQ(env.trusted_proxies[0].to_string(), "192.168.0.0/16");
+    EXPECT_EQ(env.max_connections_per_ip, 12u);
+    EXPECT_EQ(env.publish_rate, 3u);
+    EXPECT_EQ(env.publish_burst, 4u);
+}
+
+TEST(Config, InvalidAbuseLimitsNameTheOptionAndTheEntry) {
+    auto exit = exited({"--trusted-proxies", "127.0.0.1,proxy.example,10.0.0.0/8"});
+    EXPECT_EQ(exit.exit_code, 2);
+    EXPECT_NE(exit.output.find("--trusted-proxies"), std::string::npos) << exit.output;
+    EXPECT_NE(exit.output.find("\"proxy.example\" is not an IP address"), std::string::npos)
+        << exit.output;
+    expect_invalid({"--trusted-proxies", "10.0.0.0/33"}, "\"10.0.0.0/33\"");
+    expect_invalid({"--trusted-proxies", "10.1.0.0/8"}, "did you mean 10.0.0.0/8?");
+    expect_invalid({"--max-connections-per-ip", "10000001"}, "--max-connections-per-ip");
+    expect_invalid({"--max-connections-per-ip", "-1"}, "--max-connections-per-ip");
+    for (const char* rate : {"1000001/s", "10/m", "/s", "ten", "-1", "1.5/s", "10/s/s"})
+        expect_invalid({"--publish-rate", rate}, "--publish-rate");
+    expect_invalid({"--publish-rate", "5", "--publish-burst", "0"}, "--publish-burst");
+    expect_invalid({"--publish-rate", "5", "--publish-burst", "1000001"}, "--publish-burst");
+    expect_invalid({}, "--max-connections-per-ip", {{"SSECAST_MAX_CONNECTIONS_PER_IP", "x"}});
+}
+
+TEST_F(ConfigFile, AbuseLimitKeys) {
+    auto path = write("limits.toml",
+                      "trusted-proxies = \"127.0.0.1,::1\"\n"
+                      "max-connections-per-ip = 50\n"
+                      "publish-rate = \"20/s\"\n"
+                      "publish-burst = 40\n");
+    auto cfg = accepted({"--config", path});
+    EXPECT_EQ(cfg.trusted_proxies.size(), 2u);
+    EXPECT_EQ(cfg.max_connections_per_ip, 50u);
+    EXPECT_EQ(cfg.publish_rate, 20u);
+    EXPECT_EQ(cfg.publish_burst, 40u);
 }
 
 TEST(ConfigSample, ParsesToTheDefaults) {

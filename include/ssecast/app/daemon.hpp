@@ -16,6 +16,7 @@
 #include "ssecast/auth/authenticator.hpp"
 #include "ssecast/backend/broker.hpp"
 #include "ssecast/config/config.hpp"
+#include "ssecast/http/abuse_limits.hpp"
 #include "ssecast/http/router.hpp"
 #include "ssecast/http/server_state.hpp"
 #include "ssecast/http/services.hpp"
@@ -79,6 +80,7 @@ class daemon final : public server_state, public connection_tracker {
     config config_;
     std::function<std::variant<config, config_exit>()> reload_;
     server_counters counters_;
+    abuse_limits limits_{config_};
     std::atomic<std::size_t> connections_{0};
     std::atomic<std::size_t> streams_{0};
     std::atomic<bool> shutting_down_{false};

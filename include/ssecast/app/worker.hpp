@@ -31,7 +31,8 @@ class worker final : public session_owner, public stream_owner {
     const worker_metrics& metrics() const { return metrics_; }
 
     // On this worker's thread.
-    void accept(boost::asio::ip::tcp::socket socket, connection_slot slot, bool over_capacity);
+    void accept(boost::asio::ip::tcp::socket socket, connection_slot slot, bool over_capacity,
+                bool over_address_limit);
     // The heartbeat and the sweep of request deadlines.
     void start_timers();
     void begin_shutdown();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ssecast/auth/channel_pattern.hpp"
+#include "ssecast/config/ip_network.hpp"
 
 namespace ssecast {
 
@@ -67,6 +68,15 @@ struct config {
     bool credentials_configured() const {
         return publish_tokens_file || jwt_secret_file || jwt_public_key_file;
     }
+    // --- Abuse limits (README "Limits") ---
+    // Proxies in front of ssecast: only from these peers is X-Forwarded-For believed.
+    std::vector<ip_network> trusted_proxies;
+    // Open connections per client address (IPv4, or IPv6 /64); 0: no limit.
+    std::size_t max_connections_per_ip = 1000;
+    // POST /notify requests per second for one publisher (a token bucket of publish_burst
+    // tokens); 0: no limit.
+    std::size_t publish_rate = 0;
+    std::size_t publish_burst = 1;
 };
 
 // What to do instead of running: print `output` and exit with `exit_code` (0 for --help and
@@ -90,5 +100,7 @@ std::optional<std::size_t> parse_size(const std::string& text);
 std::string format_duration(std::chrono::milliseconds d);
 // Splits a comma-separated --cors-origins value into `out`; the problem when it is not valid.
 std::optional<std::string> parse_origins(const std::string& text, std::vector<std::string>& out);
+// "100/s" or "100": requests per second, for --publish-rate.
+std::optional<std::size_t> parse_rate(const std::string& text);
 
 }  // namespace ssecast

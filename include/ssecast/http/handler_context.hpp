@@ -16,6 +16,7 @@ class broker;
 class channel_patterns;
 class request_credentials;
 class server_state;
+struct abuse_limits;
 struct config;
 struct server_counters;
 struct worker_metrics;
@@ -51,8 +52,12 @@ struct handler_context {
     server_counters& counters;
     worker_metrics& metrics;           // of the worker serving the request
     request_credentials& credentials;  // verified on first use
+    abuse_limits& limits;              // shared by every worker
     bool over_capacity = false;  // the connection limit was reached when this one was accepted
-    access_grant grant{};        // set by the router before the handler runs
+    // The client's address has more connections than --max-connections-per-ip: refuse (come
+    // back later on /events, 429 elsewhere) and close.
+    bool over_address_limit = false;
+    access_grant grant{};  // set by the router before the handler runs
 };
 
 using handler = answer (*)(const handler_context& ctx);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "ssecast/http/client.hpp"
 #include "ssecast/http/reply.hpp"
 #include "ssecast/http/request.hpp"
 #include "ssecast/http/request_reader.hpp"
@@ -20,8 +21,9 @@ struct http_services;
 // them, or hands its socket to an event_stream for GET /events.
 class http_session : public std::enable_shared_from_this<http_session> {
   public:
+    // `over_address_limit`: its peer is past --max-connections-per-ip.
     http_session(boost::asio::ip::tcp::socket socket, session_owner& owner, connection_slot slot,
-                 bool over_capacity);
+                 bool over_capacity, bool over_address_limit);
     ~http_session();
 
     using clock = std::chrono::steady_clock;
@@ -51,6 +53,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     void close();
     // The read or write being started must be done within `timeout` (see check_deadline).
     void expires_after(std::chrono::milliseconds timeout);
+    // A request relayed by a trusted proxy: the connection counts under the client it names.
+    void count_under_client();
 
     boost::asio::ip::tcp::socket socket_;
     connection_slot slot_;  // handed on to the event stream, if the session becomes one
@@ -62,6 +66,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     request_reader reader_;
     boost::asio::ip::tcp::endpoint peer_;
     bool over_capacity_;
+    bool over_address_limit_;
+    client who_;  // of the request being answered; the TCP peer's when it could not be parsed
     bool reading_ = false;
     std::string out_;  // the answer being written
     bool keep_alive_ = true;

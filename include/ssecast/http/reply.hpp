@@ -34,6 +34,11 @@ reply error_reply(http::status status, std::string message, unsigned version, bo
                   const char* allow = nullptr);
 reply error_reply(http::status status, std::string message, const request& req);
 
+// 429 with {"error": message} and Retry-After: `retry_after` in whole seconds, rounded up, at
+// least 1.
+reply too_many_requests(std::string message, std::chrono::steady_clock::duration retry_after,
+                        unsigned version, bool keep_alive);
+
 // 200 with a jittered retry: and no events: tells EventSource to come back later. Any other
 // status would make it give up for good. `reconnect_delay` is the base of the jitter.
 reply come_back_later(std::chrono::milliseconds reconnect_delay, std::string reason,

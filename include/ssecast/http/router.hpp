@@ -25,11 +25,12 @@ struct route {
     access rule;
     handler handle;
     // The handler answers even when the connection limit was reached (with a come-back-later);
-    // every other route then gets 503.
+    // every other route then gets 503 (429 past --max-connections-per-ip).
     bool serves_over_capacity = false;
 };
 
-// The route table, and what applies to every request: CORS, the connection limit, the access rule.
+// The route table, and what applies to every request: CORS, the connection limits, the access
+// rule.
 class router {
   public:
     explicit router(const config& settings);

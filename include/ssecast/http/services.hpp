@@ -3,6 +3,7 @@
 namespace ssecast {
 
 class broker;
+struct abuse_limits;
 class router;
 class server_state;
 struct config;
@@ -15,6 +16,7 @@ struct http_services {
     server_counters& counters;
     const server_state& state;
     const router& routes;
+    abuse_limits& limits;
 };
 
 }  // namespace ssecast

@@ -23,8 +23,9 @@ class event_stream final : public subscriber,
                            public sendable,
                            public std::enable_shared_from_this<event_stream> {
   public:
+    // `peer`: who the client is, as the log lines show it.
     event_stream(boost::asio::ip::tcp::socket socket, connection_slot slot, stream_owner& owner,
-                 std::vector<std::string> channels, boost::asio::ip::tcp::endpoint peer);
+                 std::vector<std::string> channels, std::string peer);
     ~event_stream();
 
     // Sends the response header (with `extra_headers`, complete lines), subscribes, and queues
@@ -63,7 +64,7 @@ class event_stream final : public subscriber,
     connection_slot slot_;
     stream_owner& owner_;
     std::vector<std::string> channels_;
-    boost::asio::ip::tcp::endpoint peer_;
+    std::string peer_;
     std::vector<frame> queue_;
     std::vector<frame> in_flight_;
     std::vector<boost::asio::const_buffer> buffers_;
