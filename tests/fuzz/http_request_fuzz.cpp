@@ -1,7 +1,8 @@
 // Bytes in, as an HTTP session reads them: request_reader (Beast's parser and the RFC 9112
 // framing rules), then for every request it takes the client, the bearer token, and the route
 // table with its access rules and handlers over a real in-memory broker, with credentials
-// configured (an API key, a JWT secret, private channels). The first byte chooses how the bytes
+// configured (an API key, a JWT secret, private channels), a trusted proxy (10.0.0.0/8) and the
+// abuse limits. The first byte chooses how the bytes
 // arrive: in pieces of 1 to 256 bytes, as reads from a socket would deliver them.
 //
 // Properties: a refusal is a 4xx/5xx with a message, after which nothing more is read (the
@@ -28,6 +29,7 @@
 #include "ssecast/backend/memory/memory_broker.hpp"
 #include "ssecast/config/config.hpp"
 #include "ssecast/core/validation.hpp"
+#include "ssecast/http/abuse_limits.hpp"
 #include "ssecast/http/bearer_token.hpp"
 #include "ssecast/http/client.hpp"
 #include "ssecast/http/query_string.hpp"
@@ -63,8 +65,8 @@ struct world {
         auto write = [&](const char* name, const std::string& text) {
             auto path = dir / name;
             std::ofstream(path) << text;
-            std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                                   std::filesystem::perms::owner_write);
+            std::filesystem::permissions(
+                path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
             return path.string();
         };
         settings.publish_tokens_file = write("tokens", "fuzz-key-0123456789abcdef news user:*\n");
@@ -74,18 +76,25 @@ struct world {
         settings.private_channels =
             channel_patterns({std::get<channel_pattern>(channel_pattern::parse("user:*"))});
         settings.cors_origins = {"https://app.example"};
-        if (auto problem =
-                credentials.reload({settings.publish_tokens_file, settings.jwt_secret_file, {}, {}}))
+        if (auto problem = credentials.reload(
+                {settings.publish_tokens_file, settings.jwt_secret_file, {}, {}}))
             ssecast_fuzz::property_violated(problem->c_str(), __FILE__, __LINE__);
         checker = std::make_unique<credential_checker>(credentials);
+        if (auto problem = parse_networks("10.0.0.0/8", settings.trusted_proxies))
+            ssecast_fuzz::property_violated(problem->c_str(), __FILE__, __LINE__);
+        settings.publish_rate = 1000;
+        settings.publish_burst = 1000;
+        limits = std::make_unique<abuse_limits>(settings);
         routes = std::make_unique<router>(settings);
     }
 
     config settings;
     // Small, so that a run of millions of publishes stays within the fuzzer's memory limit.
-    memory_broker store{memory_broker_options{8, std::nullopt, 256, std::chrono::milliseconds(0), 1, {}}};
+    memory_broker store{
+        memory_broker_options{8, std::nullopt, 256, std::chrono::milliseconds(0), 1, {}}};
     authenticator credentials;
     std::unique_ptr<credential_checker> checker;
+    std::unique_ptr<abuse_limits> limits;
     std::unique_ptr<router> routes;
     fixed_state state;
     server_counters counters;
@@ -128,7 +137,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto& w = the_world();
     std::size_t piece = 1 + data[0];
     auto bytes = ssecast_fuzz::as_text(data + 1, size - 1);
-    auto peer = boost::asio::ip::make_address(size % 2 == 0 ? "127.0.0.1" : "203.0.113.7");
+    // Loopback, a remote client, or a trusted proxy (whose X-Forwarded-For is then believed).
+    static const char* peers[] = {"127.0.0.1", "203.0.113.7", "10.1.2.3"};
+    auto peer = boost::asio::ip::make_address(peers[size % 3]);
 
     request_reader reader(w.settings.max_body);
     reader.start();
@@ -150,11 +161,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             auto req = reader.take();
             check_redaction(req.target());
-            auto who = resolve_client(peer, req);
+            auto who = resolve_client(peer, req, w.settings.trusted_proxies);
             request_credentials credentials(find_bearer_token(req, w.settings.jwt_cookie),
                                             *w.checker);
-            handler_context ctx{req,        who,       w.store,   w.settings,   w.state,
-                                w.counters, w.metrics, credentials, false};
+            handler_context ctx{req,       who,         w.store,   w.settings, w.state, w.counters,
+                                w.metrics, credentials, *w.limits, false,      false};
             auto answered = w.routes->dispatch(ctx);
             if (auto* r = std::get_if<reply>(&answered)) {
                 check_reply(*r);
