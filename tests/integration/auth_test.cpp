@@ -423,3 +423,16 @@ TEST_F(Auth, VerifiedJwtsAreCachedOncePerToken) {
               401);
     EXPECT_EQ(cached(), 2);
 }
+
+// --publish-rate counts a publisher by the credential it shows: two keys from one address have a
+// bucket each, and one key has one bucket whichever address it comes from.
+TEST_F(Auth, ThePublishRateCountsEachCredentialApart) {
+    start({"--publish-rate", "1/s", "--publish-burst", "2"});
+    for (int i = 0; i < 2; ++i) EXPECT_EQ(publish(event("news", "x"), news_key).status, 200) << i;
+    auto over = publish(event("news", "x"), news_key, {{"X-Forwarded-For", "203.0.113.9"}});
+    EXPECT_EQ(over.status, 429) << over.body;
+    EXPECT_TRUE(over.headers.count("Retry-After"));
+    // The same address, another credential: a bucket of its own.
+    for (int i = 0; i < 2; ++i) EXPECT_EQ(publish(event("news", "x"), admin_key).status, 200) << i;
+    EXPECT_EQ(publish(event("news", "x"), admin_key).status, 429);
+}
