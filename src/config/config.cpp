@@ -6,6 +6,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "ssecast/config/comma_list.hpp"
 #include "ssecast/version.hpp"
 
 namespace ssecast {
@@ -94,13 +95,7 @@ void parse_auth_options(const ValueOf& value_of, const Duration& duration,
 
     std::vector<channel_pattern> patterns;
     const auto& list = value_of("--private-channels");
-    for (std::size_t start = 0; start <= list.size();) {
-        auto end = std::min(list.find(',', start), list.size());
-        std::string_view item(list.data() + start, end - start);
-        start = end + 1;
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-        if (item.empty()) continue;
+    for (const auto& item : split_comma_list(list)) {
         auto parsed = channel_pattern::parse(item);
         if (auto* bad = std::get_if<invalid_pattern>(&parsed)) {
             errors << "--private-channels = \"" << list << "\": \"" << item
@@ -152,14 +147,7 @@ std::optional<std::size_t> parse_size(const std::string& text) {
 
 std::optional<std::string> parse_origins(const std::string& text, std::vector<std::string>& out) {
     out.clear();
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        auto end = std::min(text.find(',', start), text.size());
-        auto item = text.substr(start, end - start);
-        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
-        while (!item.empty() && item.back() == ' ') item.pop_back();
-        start = end + 1;
-        if (item.empty()) continue;
+    for (auto& item : split_comma_list(text)) {
         if (item == "*") {
             out.push_back(item);
             continue;

@@ -6,6 +6,8 @@
 #include <span>
 #include <variant>
 
+#include "ssecast/config/comma_list.hpp"
+
 namespace ssecast {
 
 namespace ip = boost::asio::ip;
@@ -107,14 +109,7 @@ std::string ip_network::to_string() const {
 
 std::optional<std::string> parse_networks(const std::string& text, std::vector<ip_network>& out) {
     out.clear();
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        auto end = std::min(text.find(',', start), text.size());
-        auto item = text.substr(start, end - start);
-        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
-        while (!item.empty() && item.back() == ' ') item.pop_back();
-        start = end + 1;
-        if (item.empty()) continue;
+    for (const auto& item : split_comma_list(text)) {
         auto network = parse_network(item);
         if (auto* problem = std::get_if<std::string>(&network))
             return "\"" + item + "\" " + *problem;

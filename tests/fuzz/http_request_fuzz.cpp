@@ -9,15 +9,11 @@
 // connection closes); every answer is a well-formed status line with a JSON error when it is an
 // error; a stream is only started for valid channels; a token never survives redaction.
 
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -59,15 +55,8 @@ class fixed_state final : public server_state {
 // directory for the whole run.
 struct world {
     world() {
-        auto dir = std::filesystem::temp_directory_path() /
-                   ("ssecast-fuzz-http-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(dir);
-        auto write = [&](const char* name, const std::string& text) {
-            auto path = dir / name;
-            std::ofstream(path) << text;
-            std::filesystem::permissions(
-                path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-            return path.string();
+        auto write = [](const char* name, const std::string& text) {
+            return ssecast_fuzz::private_file("http", name, text);
         };
         settings.publish_tokens_file = write("tokens", "fuzz-key-0123456789abcdef news user:*\n");
         settings.jwt_secret_file =

@@ -14,13 +14,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -66,18 +63,12 @@ std::string public_pem() {
 
 struct world {
     world() {
-        auto dir = std::filesystem::temp_directory_path() /
-                   ("ssecast-fuzz-token-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(dir);
-        auto write = [&](const char* name, const std::string& text) {
-            auto path = dir / name;
-            std::ofstream(path) << text;
-            std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                                   std::filesystem::perms::owner_write);
-            return path.string();
+        auto write = [](const char* name, const std::string& text) {
+            return ssecast_fuzz::private_file("token", name, text);
         };
         credential_sources sources{write("tokens", "fuzz-key-0123456789abcdef news user:*\n"),
-                                   write("secret", secret + "\n"), write("key.pem", public_pem()),
+                                   write("secret", secret + "\n"),
+                                   write("key.pem", public_pem()),
                                    {}};
         if (auto problem = credentials.reload(sources))
             ssecast_fuzz::property_violated(problem->c_str(), __FILE__, __LINE__);
@@ -152,8 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    a->rights.publish == b.rights.publish &&
                    a->rights.subscribe == b.rights.subscribe);
     } else {
-        FUZZ_CHECK(std::get<auth_failure>(first).message ==
-                   std::get<auth_failure>(second).message);
+        FUZZ_CHECK(std::get<auth_failure>(first).message == std::get<auth_failure>(second).message);
     }
     return 0;
 }

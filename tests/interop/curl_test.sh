@@ -97,6 +97,16 @@ stop() {
     wait "$1" 2>/dev/null || true
 }
 
+# stop_daemon: SIGTERM, and the daemon must exit 0.
+stop_daemon() {
+    kill -TERM "$daemon_pid"
+    wait_for "the daemon to exit" is_dead "$daemon_pid"
+    local rc=0
+    wait "$daemon_pid" || rc=$?
+    daemon_pid=
+    [ "$rc" = 0 ] || fail "the daemon exited with $rc after SIGTERM"
+}
+
 # count_lines FILE LINE: how many lines of FILE are exactly LINE.
 count_lines() { grep -cxF -- "$2" "$1" || true; }
 
@@ -216,12 +226,7 @@ step "nothing was published by the rejected requests"
 grep -c '^id: ' "$work/sub1" | grep -qx 4 || fail "sub1 got more events than published (3 events and its resume point)"
 
 step "SIGTERM: streams get a retry: and end, the daemon exits 0"
-kill -TERM "$daemon_pid"
-wait_for "the daemon to exit" is_dead "$daemon_pid"
-rc=0
-wait "$daemon_pid" || rc=$?
-daemon_pid=
-[ "$rc" = 0 ] || fail "the daemon exited with $rc after SIGTERM"
+stop_daemon
 for pid in "$sub1" "$sub2"; do
     wait_for "curl $pid to see the stream end" is_dead "$pid"
     rc=0
@@ -286,12 +291,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/events?cha
 [ "$code" = 403 ] || fail "another user's channel answered $code"
 wait_for "the 403 log line" has "$work/daemon.log" 'token=REDACTED status=403'
 has "$work/daemon.log" "$TOKEN" && fail "the token is in the log"
-kill -TERM "$daemon_pid"
-wait_for "the daemon to exit" is_dead "$daemon_pid"
-rc=0
-wait "$daemon_pid" || rc=$?
-daemon_pid=
-[ "$rc" = 0 ] || fail "the daemon exited with $rc after SIGTERM"
+stop_daemon
 
 step "every curl command README.md shows was run"
 while IFS= read -r line; do

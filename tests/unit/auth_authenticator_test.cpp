@@ -16,6 +16,7 @@
 
 #include "ssecast/auth/authenticator.hpp"
 #include "ssecast/auth/credential_checker.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
@@ -38,25 +39,7 @@ const std::string other_api_key = "publisher-key-0002";
 const std::string secret = "0123456789abcdef0123456789abcdef";
 const std::string other_secret = "fedcba9876543210fedcba9876543210";
 
-class temp_dir {
-  public:
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "ssecast-authn-XXXXXX").string();
-        path_ = ::mkdtemp(pattern.data());
-    }
-    ~temp_dir() { std::filesystem::remove_all(path_); }
-    std::string write(const std::string& name, const std::string& content,
-                      mode_t mode = 0600) const {
-        const std::string file = (path_ / name).string();
-        std::ofstream(file, std::ios::binary | std::ios::trunc) << content;
-        ::chmod(file.c_str(), mode);
-        return file;
-    }
-
-  private:
-    std::filesystem::path path_;
-};
+using test::temp_dir;
 
 // An HS256 token written by libjwt.
 std::string hs256(const std::string& key, const std::string& claims_json) {

@@ -20,6 +20,7 @@
 
 #include "ssecast/auth/jwt_keys.hpp"
 #include "ssecast/auth/jwt_verifier.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
@@ -204,25 +205,7 @@ void expect_rights(const verified_jwt& verified) {
     EXPECT_TRUE(verified.rights.subscribe.matches_every_channel());
 }
 
-class temp_dir {
-  public:
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "ssecast-jwt-XXXXXX").string();
-        path_ = ::mkdtemp(pattern.data());
-    }
-    ~temp_dir() { std::filesystem::remove_all(path_); }
-    std::string write(const std::string& name, const std::string& content,
-                      mode_t mode = 0600) const {
-        const std::string file = (path_ / name).string();
-        std::ofstream(file, std::ios::binary) << content;
-        ::chmod(file.c_str(), mode);
-        return file;
-    }
-
-  private:
-    std::filesystem::path path_;
-};
+using test::temp_dir;
 
 // ---- accepted tokens ----
 

@@ -9,6 +9,7 @@
 
 #include "ssecast/auth/credential_file.hpp"
 #include "ssecast/auth/static_tokens.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
@@ -18,27 +19,7 @@ using ssecast::static_tokens;
 const std::string key_a = "aaaaaaaaaaaaaaaa1";  // 17 characters
 const std::string key_b = "B-._~+/0123456789==";
 
-// A fresh directory per test, removed afterwards.
-class temp_dir {
-  public:
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "ssecast-auth-XXXXXX").string();
-        path_ = ::mkdtemp(pattern.data());
-    }
-    ~temp_dir() { std::filesystem::remove_all(path_); }
-    std::string write(const std::string& name, const std::string& content,
-                      mode_t mode = 0600) const {
-        const std::string file = (path_ / name).string();
-        std::ofstream(file, std::ios::binary) << content;
-        ::chmod(file.c_str(), mode);
-        return file;
-    }
-    std::string path(const std::string& name) const { return (path_ / name).string(); }
-
-  private:
-    std::filesystem::path path_;
-};
+using test::temp_dir;
 
 static_tokens parsed(const std::string& text) {
     auto result = static_tokens::parse(text, "tokens.txt");
