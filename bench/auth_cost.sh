@@ -53,11 +53,12 @@ printf '%s\n' "$KEY" >"$WORK/tokens"
 SECRET=0123456789abcdef0123456789abcdef0123456789abcdef
 printf '%s\n' "$SECRET" >"$WORK/secret"
 chmod 600 "$WORK/tokens" "$WORK/secret"
-# An HS256 JWT with the standard library (the bench needs no JWT package).
+# An HS256 JWT with an exp, as a publisher's would be, made with the standard library.
 JWT=$(python3 - "$SECRET" <<'PY'
-import base64, hashlib, hmac, json, sys
+import base64, hashlib, hmac, json, sys, time
 part = lambda o: base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).rstrip(b"=")
-signed = part({"alg": "HS256", "typ": "JWT"}) + b"." + part({"sub": "bench", "ssecast": {"publish": ["*"]}})
+signed = part({"alg": "HS256", "typ": "JWT"}) + b"." + part({"sub": "bench", "exp": int(time.time()) + 86400,
+                                                  "ssecast": {"publish": ["*"]}})
 sig = base64.urlsafe_b64encode(hmac.new(sys.argv[1].encode(), signed, hashlib.sha256).digest()).rstrip(b"=")
 print((signed + b"." + sig).decode())
 PY
