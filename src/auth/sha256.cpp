@@ -8,9 +8,14 @@
 namespace ssecast {
 
 sha256_digest sha256(std::string_view data) {
+    // Fetched once: EVP_sha256() would make OpenSSL 3 look the implementation up in its provider
+    // tables on every call, which cost more than the hash of a short token (perf, bench/RESULTS.md).
+    // Never freed: it lives as long as the process.
+    static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
     sha256_digest digest{};
     unsigned int size = 0;
-    if (EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 ||
+    if (algorithm == nullptr ||
+        EVP_Digest(data.data(), data.size(), digest.data(), &size, algorithm, nullptr) != 1 ||
         size != digest.size()) {
         // Only an allocation failure inside OpenSSL gets here: no digest to compare against.
         throw std::runtime_error("SHA-256 failed");

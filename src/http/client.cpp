@@ -1,6 +1,7 @@
 #include "ssecast/http/client.hpp"
 
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <charconv>
 
 namespace ssecast {
@@ -21,8 +22,13 @@ bool has_proxy_header(const request& req) {
         "X-Forwarded-Host", "X-Forwarded-Proto", "CF-Connecting-IP", "True-Client-IP",
         "X-Client-IP",
     };
-    for (auto name : names) {
-        if (req.count(boost::beast::string_view(name.data(), name.size())) > 0) return true;
+    // One pass over the request's few fields, not a lookup per name.
+    for (const auto& field : req) {
+        auto have = field.name_string();
+        for (auto name : names) {
+            if (boost::beast::iequals(have, boost::beast::string_view(name.data(), name.size())))
+                return true;
+        }
     }
     return false;
 }
