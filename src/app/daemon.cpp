@@ -1,7 +1,10 @@
 #include "ssecast/app/daemon.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+
+#include <csignal>
 
 #include <boost/asio/post.hpp>
 #include <thread>
@@ -18,6 +21,25 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
+
+// While alive, this thread does not take SIGINT, SIGTERM and SIGHUP, and threads it starts never
+// do: the signals then always reach the main thread. (Under ThreadSanitizer a SIGTERM that landed
+// on a thread being started was lost, 1 run in 15.)
+class signals_blocked {
+  public:
+    signals_blocked() {
+        sigset_t handled;
+        sigemptyset(&handled);
+        for (int signo : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&handled, signo);
+        pthread_sigmask(SIG_BLOCK, &handled, &previous_);
+    }
+    ~signals_blocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+    signals_blocked(const signals_blocked&) = delete;
+    signals_blocked& operator=(const signals_blocked&) = delete;
+
+  private:
+    sigset_t previous_;
+};
 
 // Descriptors kept free for the listener, logging and the odd file.
 constexpr rlim_t reserved_descriptors = 64;
@@ -185,8 +207,11 @@ int daemon::run() {
 
     // Worker 0 runs on this thread, the others on their own.
     std::vector<std::thread> threads;
-    for (std::size_t i = 1; i < workers_.size(); ++i) {
-        threads.emplace_back([w = workers_[i].get()] { w->io().run(); });
+    {
+        const signals_blocked only_here;
+        for (std::size_t i = 1; i < workers_.size(); ++i) {
+            threads.emplace_back([w = workers_[i].get()] { w->io().run(); });
+        }
     }
     workers_.front()->io().run();
     stop_all();
@@ -307,6 +332,7 @@ void daemon::reload_config() {
     service_manager_->reloading();
     if (reload_thread_.joinable()) reload_thread_.join();
     // The files are read on a thread of their own: the event loop never waits for the disk.
+    const signals_blocked only_here;
     reload_thread_ = std::thread([this] {
         auto next = reload_();
         std::optional<std::string> credentials_problem;
