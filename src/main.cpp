@@ -4,9 +4,11 @@
 
 #include "ssecast/app/daemon.hpp"
 #include "ssecast/app/logging.hpp"
+#include "ssecast/app/signal_receiver.hpp"
 #include "ssecast/config/config.hpp"
 
 int main(int argc, char** argv) {
+    ssecast::signal_receiver::block();  // before any thread: see signal_receiver.hpp
     std::vector<std::string> args(argv, argv + argc);
     auto env = [](const std::string& name) -> std::optional<std::string> {
         const char* value = std::getenv(name.c_str());

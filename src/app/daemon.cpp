@@ -1,6 +1,5 @@
 #include "ssecast/app/daemon.hpp"
 
-#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -12,6 +11,7 @@
 #include "ssecast/app/listener.hpp"
 #include "ssecast/app/logging.hpp"
 #include "ssecast/app/service_manager.hpp"
+#include "ssecast/app/signal_receiver.hpp"
 #include "ssecast/backend/memory/memory_broker.hpp"
 #include "ssecast/version.hpp"
 
@@ -21,25 +21,6 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
-
-// While alive, this thread does not take SIGINT, SIGTERM and SIGHUP, and threads it starts never
-// do: the signals then always reach the main thread. (Under ThreadSanitizer a SIGTERM that landed
-// on a thread being started was lost, 1 run in 15.)
-class signals_blocked {
-  public:
-    signals_blocked() {
-        sigset_t handled;
-        sigemptyset(&handled);
-        for (int signo : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&handled, signo);
-        pthread_sigmask(SIG_BLOCK, &handled, &previous_);
-    }
-    ~signals_blocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-    signals_blocked(const signals_blocked&) = delete;
-    signals_blocked& operator=(const signals_blocked&) = delete;
-
-  private:
-    sigset_t previous_;
-};
 
 // Descriptors kept free for the listener, logging and the odd file.
 constexpr rlim_t reserved_descriptors = 64;
@@ -114,7 +95,7 @@ daemon::daemon(config cfg, std::function<std::variant<config, config_exit>()> re
     broker_ = std::make_unique<memory_broker>(std::move(options));
     services_.emplace(config_, *broker_, counters_, *this, routes_, limits_);
     auto& io = workers_.front()->io();
-    signals_ = std::make_unique<asio::signal_set>(io);
+    signals_ = std::make_unique<signal_receiver>(io);
     maintenance_timer_ = std::make_unique<asio::steady_timer>(io);
     shutdown_timer_ = std::make_unique<asio::steady_timer>(io);
     service_manager_ = std::make_unique<service_manager>(io);
@@ -169,13 +150,7 @@ int daemon::run() {
     if (!open_listener()) return 1;
     auto bound = listener_->local_endpoint();
     listening_on_ = bound.address().to_string() + ":" + std::to_string(bound.port());
-    // Before the startup line: whoever waits for it (a test, a script) may signal at once.
-    signals_->add(SIGINT);
-    signals_->add(SIGTERM);
-    signals_->add(SIGHUP);
-    signals_->async_wait([this](boost::system::error_code ec, int signo) {
-        if (!ec) on_signal(signo);
-    });
+    signals_->async_wait([this](int signo) { on_signal(signo); });
     if (connection_limit_ < config_.max_connections) {
         spdlog::warn("open-files limit allows only {} connections (--max-connections is {})",
                      connection_limit_, config_.max_connections);
@@ -207,11 +182,8 @@ int daemon::run() {
 
     // Worker 0 runs on this thread, the others on their own.
     std::vector<std::thread> threads;
-    {
-        const signals_blocked only_here;
-        for (std::size_t i = 1; i < workers_.size(); ++i) {
-            threads.emplace_back([w = workers_[i].get()] { w->io().run(); });
-        }
+    for (std::size_t i = 1; i < workers_.size(); ++i) {
+        threads.emplace_back([w = workers_[i].get()] { w->io().run(); });
     }
     workers_.front()->io().run();
     stop_all();
@@ -297,9 +269,7 @@ void daemon::on_signal(int signo) {
         stop_all();
         return;
     }
-    signals_->async_wait([this](boost::system::error_code ec, int next) {
-        if (!ec) on_signal(next);
-    });
+    signals_->async_wait([this](int next) { on_signal(next); });
 }
 
 void daemon::begin_shutdown() {
@@ -332,7 +302,6 @@ void daemon::reload_config() {
     service_manager_->reloading();
     if (reload_thread_.joinable()) reload_thread_.join();
     // The files are read on a thread of their own: the event loop never waits for the disk.
-    const signals_blocked only_here;
     reload_thread_ = std::thread([this] {
         auto next = reload_();
         std::optional<std::string> credentials_problem;

@@ -33,7 +33,7 @@ for step in "./scripts/install-deps.sh --build-only" "./scripts/build.sh build-d
   grep -qF -- "$step" <<<"$runs" || fail "the Dockerfile no longer runs '$step': update this test"
 done
 entrypoint=$(grep -E '^ENTRYPOINT ' <<<"$instructions" | sed 's/^ENTRYPOINT //')
-args=$(python3 -c 'import json,sys; print("\n".join(json.loads(sys.argv[1])[1:]))' "$entrypoint")
+mapfile -t args_in_image < <(python3 -c 'import json,sys; print("\n".join(json.loads(sys.argv[1])))' "$entrypoint")
 
 # ---- the build stage ---------------------------------------------------------------------------
 "$root/scripts/install-deps.sh" --build-only
@@ -50,18 +50,30 @@ mkdir -p "$work/image/usr/bin" "$work/image/etc/ssecast"
 cp "$release/ssecast" "$work/image/usr/bin/ssecast"
 cp "$root/config/ssecast.toml" "$work/image/etc/ssecast/ssecast.toml"
 chmod -R a+rX "$work"
-# ENTRYPOINT's arguments, with the image's paths moved under $work/image.
-mapfile -t entry_args < <(sed "s#^/etc/#$work/image/etc/#" <<<"$args")
 
 # ---- the container starts as an unprivileged user and passes its health check ------------------
-runner=()
+image=$work/image
 if [ "$(id -u)" -eq 0 ]; then
-  runner=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all)
-fi
-start_daemon "$work/daemon.log" "${runner[@]}" "$work/image/usr/bin/ssecast" "${entry_args[@]}"
-if [ "$(id -u)" -eq 0 ]; then
-  uid=$(awk '/^Uid:/ {print $2}' "/proc/$PID/status")
-  [ "$uid" = "$(id -u nobody)" ] || fail "the daemon runs as uid $uid, not nobody"
+  # As root, the image directory becomes the daemon's root directory, as in a container: the
+  # libraries the runtime stage installed (what ldd resolves) are copied into it, and the daemon
+  # runs chrooted as nobody with the ENTRYPOINT exactly as the image has it. Its own root, not the
+  # host's: the host's / need not be open to other users (a debootstrap root made with mktemp -d is
+  # mode 0700, where nobody cannot load a single library), an image's root is.
+  for lib in $(ldd "$image/usr/bin/ssecast" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+    mkdir -p "$image${lib%/*}" && cp -L "$lib" "$image$lib"
+  done
+  cp /etc/ld.so.cache "$image/etc/ld.so.cache"
+  chmod -R a+rX "$image"
+  uid=$(id -u nobody) gid=$(getent group nogroup | cut -d: -f3)
+  start_daemon "$work/daemon.log" chroot --userspec="$uid:$gid" --groups="$gid" "$image" "${args_in_image[@]}"
+  # chroot execs the daemon, so PID is the daemon's: it runs as nobody, with no capability.
+  [ "$(awk '/^Uid:/ {print $2}' "/proc/$PID/status")" = "$uid" ] || fail "the daemon does not run as nobody"
+  [ "$(awk '/^CapEff:/ {print $2}' "/proc/$PID/status")" = 0000000000000000 ] || fail "the daemon kept capabilities"
+else
+  # Not root: the image's paths moved under $image, run as the current (unprivileged) user.
+  entry_args=()
+  for arg in "${args_in_image[@]}"; do entry_args+=("${arg/#\//$image/}"); done
+  start_daemon "$work/daemon.log" "${entry_args[@]}"
 fi
 sh -c "${healthcheck//8080/$PORT}" || fail "the HEALTHCHECK command failed: ${healthcheck//8080/$PORT}"
 stop_daemon

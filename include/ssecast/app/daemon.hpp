@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -12,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "ssecast/app/signal_receiver.hpp"
 #include "ssecast/app/worker.hpp"
 #include "ssecast/auth/authenticator.hpp"
 #include "ssecast/backend/broker.hpp"
@@ -103,7 +103,7 @@ class daemon final : public server_state, public connection_tracker {
     std::unique_ptr<listener> listener_;
     std::string listening_on_;  // "IP:PORT"
     std::unique_ptr<service_manager> service_manager_;
-    std::unique_ptr<boost::asio::signal_set> signals_;
+    std::unique_ptr<signal_receiver> signals_;
     std::unique_ptr<boost::asio::steady_timer> maintenance_timer_;
     std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;
     std::thread reload_thread_;  // reads the files on SIGHUP
