@@ -179,3 +179,29 @@ TEST(Lifecycle, SecondSignalWithStreamsStillOpenExitsCleanly) {
     EXPECT_NE(s.log().find("second signal"), std::string::npos) << s.log();
     EXPECT_EQ(s.log().find("Sanitizer"), std::string::npos) << s.log();
 }
+
+// The daemon blocks its signals from the start of main and reads them once it serves: a SIGTERM
+// that arrives while it is still starting (here as soon as the signals are blocked, most often
+// before the startup line) neither kills it half-started nor is lost.
+TEST(Lifecycle, SigtermDuringStartupIsActedOnOnceServing) {
+    auto dir = test::make_temp_dir();
+    test::process p({test::daemon_binary(), "--listen", "127.0.0.1:0", "--threads", "2"}, {},
+                    dir / "out", dir / "err");
+    auto blocked = [&] {
+        std::ifstream status("/proc/" + std::to_string(p.pid()) + "/status");
+        for (std::string line; std::getline(status, line);) {
+            if (line.rfind("SigBlk:", 0) == 0)
+                return (std::stoull(line.substr(7), nullptr, 16) & (1ull << (SIGTERM - 1))) != 0;
+        }
+        return false;
+    };
+    ASSERT_TRUE(test::eventually(blocked)) << "SIGTERM is not blocked in the main thread";
+    p.signal(SIGTERM);
+    auto status = p.wait(15s);
+    auto log = test::read_file(dir / "err");
+    ASSERT_TRUE(status.exited) << log;
+    EXPECT_EQ(status.code, 0) << log;
+    EXPECT_NE(log.find("listening on"), std::string::npos) << log;
+    EXPECT_NE(log.find("received SIGTERM"), std::string::npos) << log;
+    std::filesystem::remove_all(dir);
+}
