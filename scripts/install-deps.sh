@@ -16,6 +16,8 @@ packages=(
 if ((!build_only)); then
   # systemd provides systemd-analyze, which the tests run on the unit files.
   packages+=(libgtest-dev libgmock-dev systemd curl ca-certificates python3 util-linux)
+  # cpack's DEB generator runs dpkg-shlibdeps only where `file` exists (the .deb and its test).
+  packages+=(file)
   # The fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, and
   # llvm-symbolizer (llvm-14) for readable stack traces in their reports.
   packages+=(clang-14 libclang-rt-14-dev llvm-14)

@@ -5,8 +5,8 @@
 # interop tests (tests/interop: the `eventsource` client and `playwright-core`, which drives
 # chromium) exactly as pinned by tests/interop/package-lock.json, with `npm ci`.
 # Idempotent: packages already present are skipped, and when node_modules already matches
-# package.json and package-lock.json, npm is not run. Needs node >= 18 and npm
-# (scripts/install-deps.sh installs them).
+# package.json and package-lock.json, npm is not run. Needs node and npm (scripts/install-deps.sh
+# installs Debian's: node 18), of a version every pinned package supports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,11 +28,28 @@ cd tests/interop
 for tool in node npm; do
     command -v "$tool" >/dev/null || { echo "install-test-deps: $tool not found: run scripts/install-deps.sh" >&2; exit 1; }
 done
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if ((node_major < 18)); then
-    echo "install-test-deps: node $(node --version) is too old, the interop tests need node >= 18" >&2
+# The Node.js the pinned packages support, from their "engines" in package-lock.json: the check
+# follows the pin (Debian 12's node is 18.20, and a package bumped past it must fail here, clearly).
+if ! too_old=$(node -e '
+    const lock = require("./package-lock.json");
+    const have = process.versions.node.split(".").map(Number);
+    const problems = [];
+    for (const [path, pkg] of Object.entries(lock.packages)) {
+      const range = pkg.engines && pkg.engines.node;
+      if (!range) continue;
+      const m = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(range.trim());
+      const name = (path || "tests/interop") + "@" + pkg.version;
+      if (!m) { problems.push(name + " states engines.node \"" + range + "\", which this check does not read"); continue; }
+      const want = [m[1], m[2] || 0, m[3] || 0].map(Number);
+      const cmp = have[0] - want[0] || have[1] - want[1] || have[2] - want[2];
+      if (cmp < 0) problems.push(name + " needs node " + range);
+    }
+    console.log(problems.join("; "));
+    process.exit(problems.length ? 1 : 0);'); then
+    echo "install-test-deps: node $(node --version) cannot run the pinned packages: $too_old" >&2
     exit 1
 fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
 
 # What node_modules was installed from; recorded after a successful install.
 stamp=node_modules/.ssecast-install-stamp
