@@ -96,7 +96,31 @@ void http_session::read_available() {
 void http_session::parse_buffered() {
     auto outcome = reader_.parse();
     if (outcome == request_reader::outcome::need_more) return wait_readable();
+    if (outcome == request_reader::outcome::expects_continue) return answer_expectation();
     on_parsed(outcome);
+}
+
+void http_session::answer_expectation() {
+    const auto& header = reader_.header();
+    if (auto refused = route(header, true)) {
+        // The final answer at once; the body, if the client sends it anyway, cannot be told from
+        // a next request: close after it, discarding what comes meanwhile.
+        reading_ = false;
+        request_read_ = clock::now();
+        close_after_answer_ = true;
+        return send(std::get<reply>(std::move(*refused)), std::string(header.method_string()),
+                    std::string(header.target()));
+    }
+    static constexpr std::string_view go_ahead = "HTTP/1.1 100 Continue\r\n\r\n";
+    beast::error_code ec;
+    auto sent = socket_.write_some(asio::buffer(go_ahead), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
+    if (sent == go_ahead.size()) return parse_buffered();
+    asio::async_write(socket_, asio::buffer(go_ahead.substr(sent)),
+                      [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+                          if (write_ec) return self->close();
+                          self->parse_buffered();
+                      });
 }
 
 void http_session::on_read_error(beast::error_code) {
@@ -110,14 +134,28 @@ void http_session::on_parsed(request_reader::outcome outcome) {
     request_read_ = clock::now();
     if (outcome == request_reader::outcome::refused) {
         const auto& why = reader_.refusal();
-        malformed_ = true;
+        close_after_answer_ = true;
         who_ = client::direct(peer_.address());
         return send(error_reply(why.status, why.message, 11, false), reader_.method(),
                     reader_.target());
     }
 
     auto req = reader_.take();
-    // Who sent it and with what credential, once, for the router, the handler and the logs.
+    auto routed = *route(req, false);
+    if (auto* stream = std::get_if<stream_request>(&routed)) {
+        deadline_ = clock::time_point::max();
+        auto next = std::make_shared<event_stream>(std::move(socket_), std::move(slot_),
+                                                   owner_.streams(), std::move(stream->channels),
+                                                   log_label(who_, peer_.port()));
+        next->start(std::move(stream->last_event_id), stream->extra_headers, stream->token_expires);
+        return;
+    }
+    send(std::get<reply>(std::move(routed)), std::string(req.method_string()),
+         std::string(req.target()));
+}
+
+std::optional<answer> http_session::route(const request& req, bool header_only) {
+    // Who sent it and with what credential, for the router, the handler and the logs.
     who_ = resolve_client(peer_.address(), req, services_.settings.trusted_proxies);
     count_under_client();
     request_credentials credentials(find_bearer_token(req, services_.settings.jwt_cookie),
@@ -133,17 +171,9 @@ void http_session::on_parsed(request_reader::outcome outcome) {
                         services_.limits,
                         over_capacity_,
                         over_address_limit_};
-    auto routed = services_.routes.dispatch(ctx);
-    if (auto* stream = std::get_if<stream_request>(&routed)) {
-        deadline_ = clock::time_point::max();
-        auto next = std::make_shared<event_stream>(std::move(socket_), std::move(slot_),
-                                                   owner_.streams(), std::move(stream->channels),
-                                                   log_label(who_, peer_.port()));
-        next->start(std::move(stream->last_event_id), stream->extra_headers, stream->token_expires);
-        return;
-    }
-    send(std::get<reply>(std::move(routed)), std::string(req.method_string()),
-         std::string(req.target()));
+    if (!header_only) return services_.routes.dispatch(ctx);
+    if (auto refusal = services_.routes.precheck(ctx)) return answer(std::move(*refusal));
+    return std::nullopt;
 }
 
 void http_session::send(reply r, const std::string& method, const std::string& target) {
@@ -188,7 +218,7 @@ void http_session::log_request(std::string_view method, std::string_view target,
 void http_session::answered() {
     // A keep-alive connection keeps its answer buffer for the next one, unless it was a big one.
     if (out_.capacity() > 64 * 1024) std::string().swap(out_);
-    if (malformed_) return linger();
+    if (close_after_answer_) return linger();
     if (!keep_alive_) return close();
     read_request();
 }

@@ -6,6 +6,15 @@ namespace ssecast {
 
 namespace beast = boost::beast;
 
+namespace {
+
+bool expects_continue(const http::request_header<>& header) {
+    // An HTTP/1.0 client cannot wait for 100 Continue: its Expect is ignored (RFC 9110 §10.1.1).
+    return header.version() >= 11 && header.count(http::field::expect) > 0;
+}
+
+}  // namespace
+
 void request_reader::start() {
     parser_.emplace();
     parser_->body_limit(max_body_);
@@ -26,6 +35,9 @@ request_reader::outcome request_reader::parse() {
         if (!header_checked_ && parser_->is_header_done()) {
             header_checked_ = true;
             if (auto why = check_framing(parser_->get())) return refuse(std::move(*why));
+            // A body that is already here needs no go-ahead (and one too large is refused below).
+            if (!ec && !parser_->is_done() && expects_continue(parser_->get()))
+                return outcome::expects_continue;
         }
         if (ec && ec != http::error::need_more) return refuse(ec);
         if (parser_->is_done()) return outcome::complete;
@@ -170,7 +182,18 @@ std::optional<request_refusal> check_framing(const http::request_header<>& heade
     if (header.count(http::field::content_length) > 1 ||
         header[http::field::content_length].find(',') != beast::string_view::npos)
         return bad("several Content-Length values");
-    if (header.count(http::field::transfer_encoding) > 0) return check_transfer_encoding(header);
+    if (header.count(http::field::transfer_encoding) > 0) {
+        if (auto why = check_transfer_encoding(header)) return why;
+    }
+    if (expects_continue(header)) {
+        auto expect = header[http::field::expect];
+        if (header.count(http::field::expect) > 1 || !beast::iequals(expect, "100-continue")) {
+            return request_refusal{http::status::expectation_failed,
+                                   "expectation \"" +
+                                       std::string(expect.substr(0, 64)) +
+                                       "\" is not supported (only 100-continue is)"};
+        }
+    }
     return std::nullopt;
 }
 

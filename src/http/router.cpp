@@ -55,8 +55,33 @@ std::optional<reply> authorize(access rule, handler_context& ctx) {
 
 router::router(const config& settings) : routes_(route_table(settings)), cors_(settings) {}
 
-answer router::route_request(handler_context& ctx) const {
+std::variant<const route*, reply> router::admit(handler_context& ctx,
+                                                std::string& cors_headers) const {
     const auto& req = ctx.req;
+    // --- abuse limits: a trusted proxy's X-Forwarded-For that cannot be read ---
+    if (!ctx.who.problem.empty())
+        return error_reply(http::status::bad_request, ctx.who.problem, req);
+    auto origin = req[http::field::origin];
+    auto host = req[http::field::host];
+    auto refused = [&] {
+        return error_reply(
+            http::status::forbidden,
+            "origin " + std::string(origin.substr(0, 256)) + " is not allowed (--cors-origins)",
+            req);
+    };
+    if (req.method() == verb::options &&
+        req.count(http::field::access_control_request_method) > 0) {
+        auto verdict = cors_.preflight(origin, host);
+        if (!verdict.allowed) return refused();
+        auto r = json_reply(http::status::no_content, std::string(), req);
+        r.extra_headers = std::move(verdict.headers);
+        return r;
+    }
+    auto verdict = cors_.check(origin, host);
+    if (!verdict.allowed) return refused();
+    // Errors from here on carry the CORS headers too, so that the page can read why.
+    cors_headers = std::move(verdict.headers);
+
     auto path = split_target(req.target()).first;
     auto found = std::find_if(routes_.begin(), routes_.end(),
                               [&](const route& r) { return r.path == path; });
@@ -83,41 +108,31 @@ answer router::route_request(handler_context& ctx) const {
                            req.version(), req.keep_alive(),
                            std::string(http::to_string(found->method)).c_str());
     }
-    if (auto refused = authorize(found->rule, ctx)) return std::move(*refused);
-    return found->handle(ctx);
+    if (auto refused_access = authorize(found->rule, ctx)) return std::move(*refused_access);
+    return &*found;
 }
 
 answer router::dispatch(handler_context& ctx) const {
-    const auto& req = ctx.req;
-    // --- abuse limits: a trusted proxy's X-Forwarded-For that cannot be read ---
-    if (!ctx.who.problem.empty())
-        return error_reply(http::status::bad_request, ctx.who.problem, req);
-    auto origin = req[http::field::origin];
-    auto host = req[http::field::host];
-    auto refused = [&] {
-        return error_reply(
-            http::status::forbidden,
-            "origin " + std::string(origin.substr(0, 256)) + " is not allowed (--cors-origins)",
-            req);
-    };
-    if (req.method() == verb::options &&
-        req.count(http::field::access_control_request_method) > 0) {
-        auto verdict = cors_.preflight(origin, host);
-        if (!verdict.allowed) return refused();
-        auto r = json_reply(http::status::no_content, std::string(), req);
-        r.extra_headers = std::move(verdict.headers);
-        return r;
-    }
-    auto verdict = cors_.check(origin, host);
-    if (!verdict.allowed) return refused();
-    auto routed = route_request(ctx);
-    // Errors carry the headers too, so that the page can read why it was refused.
+    std::string cors_headers;
+    auto admitted = admit(ctx, cors_headers);
+    answer routed = std::holds_alternative<reply>(admitted)
+                        ? answer(std::get<reply>(std::move(admitted)))
+                        : std::get<const route*>(admitted)->handle(ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
-        stream->extra_headers = std::move(verdict.headers);
+        stream->extra_headers = std::move(cors_headers);
     } else {
-        std::get<reply>(routed).extra_headers += verdict.headers;
+        std::get<reply>(routed).extra_headers += cors_headers;
     }
     return routed;
+}
+
+std::optional<reply> router::precheck(handler_context& ctx) const {
+    std::string cors_headers;
+    auto admitted = admit(ctx, cors_headers);
+    auto* refusal = std::get_if<reply>(&admitted);
+    if (refusal == nullptr) return std::nullopt;
+    refusal->extra_headers += cors_headers;
+    return std::move(*refusal);
 }
 
 }  // namespace ssecast

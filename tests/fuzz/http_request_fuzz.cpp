@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -148,14 +149,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 FUZZ_CHECK(!reader.refusal().message.empty());
                 return 0;  // the session answers and closes: nothing more is read
             }
+            // What the router says of a request, or of a header alone (Expect: 100-continue).
+            auto route = [&](const request& req, bool header_only) -> std::optional<answer> {
+                check_redaction(req.target());
+                auto who = resolve_client(peer, req, w.settings.trusted_proxies);
+                request_credentials credentials(find_bearer_token(req, w.settings.jwt_cookie),
+                                                *w.checker);
+                handler_context ctx{req,       who,         w.store,   w.settings,
+                                    w.state,   w.counters,  w.metrics, credentials,
+                                    *w.limits, false,       false};
+                if (!header_only) return w.routes->dispatch(ctx);
+                if (auto refusal = w.routes->precheck(ctx)) return answer(std::move(*refusal));
+                return std::nullopt;
+            };
+            if (outcome == request_reader::outcome::expects_continue) {
+                auto refused = route(reader.header(), true);
+                if (!refused) continue;  // 100 Continue: the body follows
+                check_reply(std::get<reply>(*refused));
+                return 0;  // the final answer, then the session closes
+            }
             auto req = reader.take();
-            check_redaction(req.target());
-            auto who = resolve_client(peer, req, w.settings.trusted_proxies);
-            request_credentials credentials(find_bearer_token(req, w.settings.jwt_cookie),
-                                            *w.checker);
-            handler_context ctx{req,       who,         w.store,   w.settings, w.state, w.counters,
-                                w.metrics, credentials, *w.limits, false,      false};
-            auto answered = w.routes->dispatch(ctx);
+            auto answered = *route(req, false);
             if (auto* r = std::get_if<reply>(&answered)) {
                 check_reply(*r);
                 if (!r->keep_alive) return 0;

@@ -121,7 +121,7 @@ command -v curl >/dev/null || fail "curl is not installed (run scripts/install-d
 [ -f "$readme" ] || fail "README.md not found at $readme"
 
 step "start $binary"
-"$binary" --listen 127.0.0.1:0 --heartbeat 200ms 2>"$work/daemon.log" &
+"$binary" --listen 127.0.0.1:0 --heartbeat 200ms --max-body 2MiB 2>"$work/daemon.log" &
 daemon_pid=$!
 listening() { grep -q ' listening on 127\.0\.0\.1:[0-9]' "$work/daemon.log" || { is_dead "$daemon_pid" && fail "daemon exited"; }; }
 wait_for "the daemon's listening line" listening
@@ -224,6 +224,15 @@ wait_for "the 403 log line" has "$work/daemon.log" 'path=/notify status=403'
 
 step "nothing was published by the rejected requests"
 grep -c '^id: ' "$work/sub1" | grep -qx 4 || fail "sub1 got more events than published (3 events and its resume point)"
+
+step "a 1.5 MB publish: curl's Expect: 100-continue gets its 100 Continue"
+# curl asks with bodies over 1 MiB and, with no answer, waits a second before sending the body.
+head -c 1500000 /dev/zero | tr '\0' x | sed 's/.*/{"channel":"uploads","data":"&"}/' >"$work/big.json"
+curl -sv -o "$work/big.out" -H 'Content-Type: application/json' --data-binary @"$work/big.json" \
+    "http://127.0.0.1:$port/notify" 2>"$work/big.trace" || fail "the big publish failed: $(cat "$work/big.trace")"
+grep -q '^> Expect: 100-continue' "$work/big.trace" || fail "curl did not send Expect (this check needs it)"
+grep -q '^< HTTP/1.1 100 Continue' "$work/big.trace" || fail "no 100 Continue: $(grep '^[<>]' "$work/big.trace")"
+grep -qxE '\{"delivered":0,"id":"[0-9]+-[0-9]+"\}' "$work/big.out" || fail "unexpected answer: $(cat "$work/big.out")"
 
 step "SIGTERM: streams get a retry: and end, the daemon exits 0"
 stop_daemon

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ssecast/http/client.hpp"
+#include "ssecast/http/handler_context.hpp"
 #include "ssecast/http/reply.hpp"
 #include "ssecast/http/request.hpp"
 #include "ssecast/http/request_reader.hpp"
@@ -41,6 +42,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
     void parse_buffered();
     // What became of the bytes read: a request to answer, or a refusal.
     void on_parsed(request_reader::outcome outcome);
+    // Expect: 100-continue (RFC 9110 §10.1.1): the final answer at once when the header alone
+    // earns a refusal (401, 403, 404, 413, ...), else 100 Continue and the body is read.
+    void answer_expectation();
+    // Routes a request: the answer of its handler; with `header_only`, the refusal its header
+    // already earns, or nothing (then the handler has not run).
+    std::optional<answer> route(const request& req, bool header_only);
     // The connection failed or was closed before a request began.
     void on_read_error(boost::beast::error_code ec);
     void send(reply r, const std::string& method, const std::string& target);
@@ -71,7 +78,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
     bool reading_ = false;
     std::string out_;  // the answer being written
     bool keep_alive_ = true;
-    bool malformed_ = false;  // the last request was refused for its framing: answer, then close
+    // The last request was refused for its framing, or before its body was read: answer, then
+    // close.
+    bool close_after_answer_ = false;
 };
 
 }  // namespace ssecast

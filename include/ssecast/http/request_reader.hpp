@@ -27,7 +27,9 @@ class request_reader {
 
     explicit request_reader(std::size_t max_body) : max_body_(max_body) {}
 
-    enum class outcome { need_more, complete, refused };
+    // expects_continue: the header asks for a go-ahead before its body (Expect: 100-continue,
+    // RFC 9110 §10.1.1); header() has it. Said once per request; parse() goes on after it.
+    enum class outcome { need_more, complete, refused, expects_continue };
 
     // Begins the next request; bytes already buffered (a pipelined request) are kept.
     void start();
@@ -40,6 +42,8 @@ class request_reader {
 
     bool started() const { return parser_ && parser_->got_some(); }
     bool header_done() const { return parser_ && parser_->is_header_done(); }
+    // After expects_continue: the request so far (the header; its body is still to come).
+    const request& header() const { return parser_->get(); }
     // After complete.
     request take() { return parser_->release(); }
     // After refused.
@@ -63,7 +67,8 @@ class request_reader {
 // The framing rules of RFC 9112 that Beast's parser does not enforce, checked once the header is
 // complete: a Transfer-Encoding other than a final "chunked" (§6.1, §6.3), Transfer-Encoding in an
 // HTTP/1.0 request or together with Content-Length (§6.1), several Content-Length values (§6.3),
-// and no or several Host fields, or an invalid one (§3.2). Nothing when the header is fine.
+// and no or several Host fields, or an invalid one (§3.2); and an expectation other than
+// 100-continue (RFC 9110 §10.1.1: 417). Nothing when the header is fine.
 std::optional<request_refusal> check_framing(const http::request_header<>& header);
 
 }  // namespace ssecast

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "ssecast/http/cors.hpp"
@@ -36,9 +39,15 @@ class router {
     explicit router(const config& settings);
 
     answer dispatch(handler_context& ctx) const;
+    // For a header whose body is still to come (Expect: 100-continue): the answer the header
+    // alone already earns (CORS, limits, 404, 405, the access rule), or nothing if the body is
+    // worth reading. The handler does not run.
+    std::optional<reply> precheck(handler_context& ctx) const;
 
   private:
-    answer route_request(handler_context& ctx) const;
+    // CORS, the limits, the route and its access rule: the route whose handler answers, or the
+    // answer instead. `cors_headers` gets what every answer from here on carries.
+    std::variant<const route*, reply> admit(handler_context& ctx, std::string& cors_headers) const;
 
     std::vector<route> routes_;
     cors cors_;
