@@ -67,7 +67,6 @@ event_stream::event_stream(asio::ip::tcp::socket socket, connection_slot slot, s
       channels_(std::move(channels)),
       peer_(std::move(peer)) {
     boost::system::error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     // Writes are tried synchronously first (see write_queued): they must never block.
     socket_.non_blocking(true, ignored);
     queue_limit_ = owner_.settings().max_queue;
