@@ -1,8 +1,10 @@
 #include "ssecast/app/signal_receiver.hpp"
 
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
 #include <csignal>
 #include <initializer_list>
@@ -41,7 +43,12 @@ void signal_receiver::async_wait(std::function<void(int)> handler) {
                         [this, handler = std::move(handler)](boost::system::error_code ec,
                                                              std::size_t n) {
                             if (!ec && n == sizeof received_)
-                                handler(static_cast<int>(received_.ssi_signo));
+                                return handler(static_cast<int>(received_.ssi_signo));
+                            // Cancelled at teardown; anything else would leave the daemon deaf.
+                            if (ec != boost::asio::error::operation_aborted)
+                                spdlog::error("reading signals failed, SIGTERM and SIGHUP are no "
+                                              "longer handled: {}",
+                                              ec ? ec.message() : "short read");
                         });
 }
 
