@@ -142,7 +142,9 @@ try {
   const mismatch = published.findIndex((p, i) => !rows[i] || rows[i][0] !== p.id || rows[i][1] !== p.type || rows[i][2] !== p.data);
   check(mismatch === -1, mismatch === -1 ? "in order, with ids, types and JSON data as published"
                                          : `row ${mismatch}: ${JSON.stringify(rows[mismatch])} != ${JSON.stringify(published[mismatch])}`);
-  const ends = (daemon.log().match(/reason=max stream duration/g) || []).length;
+  const streamEnds = () => (daemon.log().match(/reason=max stream duration/g) || []).length;
+  await waitFor(() => streamEnds() >= 2, 10000, "two stream end log lines");
+  const ends = streamEnds();
   check(ends >= 2, `the daemon ended the page's stream ${ends} times meanwhile (at least 2)`);
 
   // ---- 2. the publish form --------------------------------------------------------------------
@@ -201,7 +203,9 @@ try {
   await anonymous.goto(`${allowedOrigin}/?credentials=1&target=${privateTarget}`);
   check(await waitFor(() => anonymous.evaluate(() => window.gaveUp), 10000, "the refusal"),
         "a page without a token is refused, and its EventSource stops for good (401)");
-  check(/path=\/events\?channel=user:42 status=401/.test(privateDaemon.log()),
+  // The access log line is written after the answer, by the logger's thread: wait for it.
+  check(await waitFor(() => /path=\/events\?channel=user:42 status=401/.test(privateDaemon.log()),
+                      10000, "the 401 log line"),
         "the daemon logged the 401");
 
   // A token that expires in about three seconds, in the query as EventSource cannot set headers.
