@@ -11,7 +11,7 @@ build_only=0
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libsystemd-dev help2man libjwt-dev libssl-dev
+  libsystemd-dev help2man libjwt-dev libssl-dev libtomlplusplus-dev
 )
 if ((!build_only)); then
   # systemd provides systemd-analyze, which the tests run on the unit files.

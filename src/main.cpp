@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "ssecast/app/config_check.hpp"
 #include "ssecast/app/daemon.hpp"
 #include "ssecast/app/logging.hpp"
 #include "ssecast/app/signal_receiver.hpp"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
         return done->exit_code;
     }
     auto& cfg = std::get<ssecast::config>(loaded);
+    if (cfg.check_only) return ssecast::check_config(cfg, std::cout, std::cerr);
     ssecast::setup_logging(cfg.log_level, cfg.log_format);
     int code = ssecast::daemon(cfg, load).run();
     ssecast::stop_logging();

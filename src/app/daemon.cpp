@@ -8,11 +8,13 @@
 #include <boost/asio/post.hpp>
 #include <thread>
 
+#include "ssecast/app/config_check.hpp"
 #include "ssecast/app/listener.hpp"
 #include "ssecast/app/logging.hpp"
 #include "ssecast/app/service_manager.hpp"
 #include "ssecast/app/signal_receiver.hpp"
 #include "ssecast/backend/memory/memory_broker.hpp"
+#include "ssecast/config/value_parsers.hpp"
 #include "ssecast/version.hpp"
 
 namespace ssecast {
@@ -40,14 +42,6 @@ std::size_t connection_capacity(std::size_t wanted) {
     if (limit.rlim_cur == RLIM_INFINITY) return wanted;
     auto fit = limit.rlim_cur > reserved_descriptors ? limit.rlim_cur - reserved_descriptors : 1;
     return std::min<std::size_t>(wanted, fit);
-}
-
-// The files the configuration names for credentials, and how JWTs are checked.
-credential_sources sources_of(const config& cfg) {
-    return {cfg.publish_tokens_file,
-            cfg.jwt_secret_file,
-            cfg.jwt_public_key_file,
-            {cfg.jwt_audience, cfg.jwt_issuer, cfg.jwt_leeway}};
 }
 
 const char* mode_name(publish_auth mode) {
@@ -142,7 +136,7 @@ bool daemon::open_listener() {
 
 int daemon::run() {
     // Read before listening: a credential file that cannot be used is a configuration error.
-    if (auto problem = credentials_.reload(sources_of(config_))) {
+    if (auto problem = credentials_.reload(credential_sources_of(config_))) {
         spdlog::critical("invalid configuration: {}", *problem);
         return 2;
     }
@@ -308,7 +302,7 @@ void daemon::reload_config() {
         // The credential files of the running configuration are read again (key rotation);
         // other paths take effect at the next start, like every option but the log level.
         if (std::holds_alternative<config>(next))
-            credentials_problem = credentials_.reload(sources_of(config_));
+            credentials_problem = credentials_.reload(credential_sources_of(config_));
         asio::post(workers_.front()->io(),
                    [this, next = std::move(next), problem = std::move(credentials_problem)] {
                        reloaded(next, problem);

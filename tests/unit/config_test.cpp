@@ -1,10 +1,13 @@
 #include "ssecast/config/config.hpp"
+#include "ssecast/config/value_parsers.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -231,8 +234,9 @@ TEST(Config, ParseDuration) {
     EXPECT_EQ(ssecast::parse_duration("2m"), std::optional<std::chrono::milliseconds>(2min));
     EXPECT_EQ(ssecast::parse_duration("1h"), std::optional<std::chrono::milliseconds>(1h));
     EXPECT_EQ(ssecast::parse_duration("15"), std::optional<std::chrono::milliseconds>(15s));
+    EXPECT_EQ(ssecast::parse_duration("7d"), std::optional<std::chrono::milliseconds>(24h * 7));
     EXPECT_EQ(ssecast::parse_duration("0"), std::optional<std::chrono::milliseconds>(0ms));
-    for (const char* bad : {"", "ms", "s", "1.5s", "-1s", "+1s", "1d", "1 s", "1S", "1sec", " 1s",
+    for (const char* bad : {"", "ms", "s", "1.5s", "-1s", "+1s", "1D", "1 s", "1S", "1sec", " 1s",
                             "1s ", "1m1s", "0x10", "99999999999999999999"}) {
         EXPECT_FALSE(ssecast::parse_duration(bad).has_value()) << '"' << bad << '"';
     }
@@ -249,7 +253,15 @@ TEST(Config, ParseSize) {
     EXPECT_EQ(ssecast::parse_size("1MB"), std::optional<std::size_t>(1u << 20));
     EXPECT_EQ(ssecast::parse_size("1GiB"), std::optional<std::size_t>(1u << 30));
     EXPECT_EQ(ssecast::parse_size("10B"), std::optional<std::size_t>(10));
-    for (const char* bad : {"", "K", "1.5M", "-1", "+1", "1 MiB", "64kib", "1TiB", "1Mi", "0x10"}) {
+    // Units in any case, all three letters alike.
+    for (const char* k : {"64k", "64kb", "64kB", "64kib", "64KIB"})
+        EXPECT_EQ(ssecast::parse_size(k), std::optional<std::size_t>(65536)) << k;
+    for (const char* m : {"1m", "1mb", "1mib", "1Mb"})
+        EXPECT_EQ(ssecast::parse_size(m), std::optional<std::size_t>(1u << 20)) << m;
+    for (const char* g : {"1g", "1gb", "1gib"})
+        EXPECT_EQ(ssecast::parse_size(g), std::optional<std::size_t>(1u << 30)) << g;
+    EXPECT_EQ(ssecast::parse_size("10b"), std::optional<std::size_t>(10));
+    for (const char* bad : {"", "K", "1.5M", "-1", "+1", "1 MiB", "64kibs", "1TiB", "1Mi", "0x10"}) {
         EXPECT_FALSE(ssecast::parse_size(bad).has_value()) << '"' << bad << '"';
     }
 }
@@ -269,7 +281,9 @@ TEST(Config, FormatDuration) {
     EXPECT_EQ(ssecast::format_duration(90s), "90s");
     EXPECT_EQ(ssecast::format_duration(2min), "2m");
     EXPECT_EQ(ssecast::format_duration(1h), "1h");
-    EXPECT_EQ(ssecast::format_duration(24h), "24h");
+    EXPECT_EQ(ssecast::format_duration(24h), "1d");
+    EXPECT_EQ(ssecast::format_duration(25h), "25h");
+    EXPECT_EQ(ssecast::format_duration(24h * 365), "365d");
     for (std::chrono::milliseconds d :
          {0ms, 1ms, 999ms, 1000ms, 61000ms, 120000ms, 5400000ms, 3600000ms, 86400000ms}) {
         EXPECT_EQ(ssecast::parse_duration(ssecast::format_duration(d)),
@@ -321,7 +335,7 @@ TEST(Config, InvalidValuesNameTheOption) {
     expect_invalid({"--max-body", "1"}, "--max-body");
     expect_invalid({"--max-body", "65MiB"}, "--max-body");
     expect_invalid({"--max-body", "1.5MiB"}, "--max-body");
-    expect_invalid({"--max-body", "64kib"}, "--max-body");
+    expect_invalid({"--max-body", "64kibs"}, "--max-body");
     expect_invalid({"--max-queue", "1KiB"}, "--max-queue");
     expect_invalid({"--max-connections", "0"}, "--max-connections");
     expect_invalid({"--max-channels", "0"}, "--max-channels");
@@ -456,7 +470,8 @@ TEST(Config, AccessLogOption) {
     EXPECT_FALSE(accepted({"--access-log", "off"}).access_log);
     EXPECT_TRUE(accepted({"--access-log", "on"}).access_log);
     EXPECT_FALSE(accepted({}, {{"SSECAST_ACCESS_LOG", "off"}}).access_log);
-    expect_invalid({"--access-log", "yes"}, "--access-log");
+    EXPECT_FALSE(accepted({"--access-log", "false"}).access_log);  // a boolean like the others
+    expect_invalid({"--access-log", "maybe"}, "--access-log");
 }
 
 TEST_F(ConfigFile, MetricsAndAccessLogKeysInTheFile) {
@@ -613,6 +628,8 @@ TEST(Config, StreamDurationCorsAndDemoPage) {
 TEST(Config, InvalidStreamDurationCorsAndBooleans) {
     expect_invalid({"--max-stream-duration", "500ms"}, "--max-stream-duration");
     expect_invalid({"--max-stream-duration", "8d"}, "--max-stream-duration");
+    EXPECT_EQ(accepted({"--max-stream-duration", "7d"}).max_stream_duration,
+              std::optional<std::chrono::milliseconds>(24h * 7));
     for (const char* bad : {"example.com", "https://a.example/path", "ftp://a.example", "https://",
                             "*,https://a.example"}) {
         expect_invalid({"--cors-origins", bad}, "--cors-origins");
@@ -753,6 +770,127 @@ TEST(ConfigSample, ParsesToTheDefaults) {
     auto cfg = accepted({"--config", path.string()});
     expect_same(cfg, config{});
     EXPECT_EQ(cfg.config_file, std::optional<std::string>(path.string()));
+}
+
+
+// --- TOML syntax and types ------------------------------------------------------------------------
+
+// Each broken file is refused with exit 2, naming the file, the line and the column.
+TEST_F(ConfigFile, BrokenTomlNamesFileLineAndColumn) {
+    struct broken {
+        const char* text;
+        const char* where;  // ":LINE:" the error is on
+    } cases[] = {
+        {"history = 5\n[x\n", ":2:"},                        // unclosed table header
+        {"heartbeat = \"2s\nhistory = 5\n", ":1:"},          // unterminated string
+        {"history = 5 5\n", ":1:"},                           // two values
+        {"history = 5\nheartbeat = \"1s\"\nhistory = 6\n", ":3:"},  // a key given twice
+        {"history 5\n", ":1:"},                               // no =
+    };
+    for (const auto& c : cases) {
+        auto path = write("broken.toml", c.text);
+        auto exit = exited({"--config", path});
+        EXPECT_EQ(exit.exit_code, 2) << c.text;
+        EXPECT_NE(exit.output.find(path + c.where), std::string::npos)
+            << "for " << c.text << ":\n" << exit.output;
+        // FILE:LINE:COLUMN: what
+        auto at = exit.output.find(path + c.where);
+        if (at != std::string::npos) {
+            auto column = exit.output.substr(at + path.size() + std::strlen(c.where));
+            EXPECT_TRUE(!column.empty() && std::isdigit(static_cast<unsigned char>(column[0])))
+                << exit.output;
+        }
+    }
+}
+
+TEST_F(ConfigFile, TomlTypesTheOptionsTake) {
+    auto path = write("types.toml",
+                      "history = 50\n"
+                      "heartbeat = 20\n"  // a bare number of seconds
+                      "demo-page = false\n"
+                      "access-log = false\n"
+                      "trusted-proxies = [\"127.0.0.1\", \"::1\"]\n"
+                      "cors-origins = [\"https://a.example\"]\n");
+    auto cfg = accepted({"--config", path});
+    EXPECT_EQ(cfg.history, 50u);
+    EXPECT_EQ(cfg.heartbeat, 20s);
+    EXPECT_FALSE(cfg.demo_page);
+    EXPECT_FALSE(cfg.access_log);
+    EXPECT_EQ(cfg.trusted_proxies.size(), 2u);
+    EXPECT_EQ(cfg.cors_origins, std::vector<std::string>{"https://a.example"});
+
+    for (const char* bad : {"history = 5.5\n", "heartbeat = 1979-05-27\n", "[listen]\nx = 1\n",
+                            "history = [1, 2]\n", "trusted-proxies = [1]\n"}) {
+        auto file = write("bad.toml", bad);
+        auto exit = exited({"--config", file});
+        EXPECT_EQ(exit.exit_code, 2) << bad;
+        EXPECT_NE(exit.output.find(file + ":1:"), std::string::npos) << bad << exit.output;
+    }
+}
+
+TEST_F(ConfigFile, UnknownKeyNamesItsLine) {
+    auto path = write("bad.toml", "heartbeat = \"2s\"\n\nbogus-key = 1\n");
+    auto exit = exited({"--config", path});
+    EXPECT_EQ(exit.exit_code, 2);
+    EXPECT_NE(exit.output.find(path + ":3:1: unknown key \"bogus-key\""), std::string::npos)
+        << exit.output;
+}
+
+// --- sources and --check-config ------------------------------------------------------------------
+
+std::string source_of(const config& cfg, const std::string& name) {
+    for (const auto& s : cfg.settings) {
+        if (s.name == name) return s.source;
+    }
+    return "missing";
+}
+
+TEST_F(ConfigFile, EverySettingSaysWhereItCameFrom) {
+    auto path = write("c.toml", "history = 50\nheartbeat = \"2s\"\nmax-body = \"2KiB\"\n");
+    auto cfg = accepted({"--config", path, "--heartbeat", "4s"},
+                        {{"SSECAST_MAX_BODY", "3KiB"}, {"SSECAST_THREADS", "2"}});
+    EXPECT_EQ(source_of(cfg, "heartbeat"), "flag");
+    EXPECT_EQ(source_of(cfg, "max-body"), "env SSECAST_MAX_BODY");
+    EXPECT_EQ(source_of(cfg, "threads"), "env SSECAST_THREADS");
+    EXPECT_EQ(source_of(cfg, "history"), "file " + path + ":1");
+    EXPECT_EQ(source_of(cfg, "max-queue"), "default");
+    EXPECT_FALSE(cfg.check_only);
+    EXPECT_TRUE(accepted({"--check-config"}).check_only);
+}
+
+// A wrong value, whatever it is, gets the option's one message: its expected values, and where
+// the value came from when not from a flag.
+TEST_F(ConfigFile, OneMessagePerOption) {
+    auto message = [](const config_exit& exit) {
+        auto at = exit.output.find("expected ");
+        return at == std::string::npos ? exit.output : exit.output.substr(at);
+    };
+    for (const auto& [flag, bad] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+             {"--max-stream-duration", {"500ms", "8d", "soon", "-1s"}},
+             {"--heartbeat", {"1d", "50ms", "1.5s", "x"}},
+             {"--max-body", {"1", "65MiB", "64kibs", "1.5M"}},
+             {"--history", {"-1", "1000001", "ten"}},
+             {"--jwt-leeway", {"1500ms", "2h", "x"}},
+             {"--publish-rate", {"1000001/s", "10/m", "ten"}}}) {
+        std::string first;
+        for (const auto& value : bad) {
+            auto exit = exited({flag, value});
+            EXPECT_EQ(exit.exit_code, 2);
+            EXPECT_NE(exit.output.find(flag + " = \"" + value + "\": expected "), std::string::npos)
+                << exit.output;
+            if (first.empty()) first = message(exit);
+            EXPECT_EQ(message(exit), first) << flag << " " << value;
+        }
+    }
+    auto path = write("c.toml", "heartbeat = \"50ms\"\n");
+    auto from_file = exited({"--config", path});
+    EXPECT_NE(from_file.output.find("--heartbeat = \"50ms\" (file " + path + ":1): expected"),
+              std::string::npos)
+        << from_file.output;
+    auto from_env = exited({}, {{"SSECAST_HEARTBEAT", "50ms"}});
+    EXPECT_NE(from_env.output.find("--heartbeat = \"50ms\" (env SSECAST_HEARTBEAT): expected"),
+              std::string::npos)
+        << from_env.output;
 }
 
 }  // namespace

@@ -23,10 +23,21 @@ enum class log_format { text, json };
 // or either.
 enum class publish_auth { loopback, token, loopback_or_token };
 
+// One option's value as the configuration has it, and where it came from.
+struct config_setting {
+    std::string name;    // the TOML key: "heartbeat"
+    std::string text;    // "15s"
+    std::string source;  // "default", "flag", "env SSECAST_HEARTBEAT", "file PATH:LINE"
+};
+
 struct config {
     std::string listen_host = "0.0.0.0";
     std::uint16_t listen_port = 8080;
     std::optional<std::string> config_file;
+    // --check-config: validate, print the effective configuration and exit instead of serving.
+    bool check_only = false;
+    // Every option of the table, in its order, as given (for --check-config).
+    std::vector<config_setting> settings;
     std::size_t threads = 0;  // event loops; 0: one per CPU core
     std::chrono::milliseconds heartbeat{15'000};
     std::size_t history = 1000;
@@ -89,18 +100,9 @@ struct config_exit {
 using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
 
 // Reads the configuration from, in decreasing precedence: command-line flags, SSECAST_*
-// environment variables, the TOML file named by --config, the built-in defaults.
+// environment variables, the TOML file named by --config (or SSECAST_CONFIG), the built-in
+// defaults. Every option is described once, in option_table.hpp.
 std::variant<config, config_exit> parse_config(const std::vector<std::string>& args,
                                                const env_lookup& env);
-
-// "15s", "500ms", "2m", "1h"; a bare number is seconds.
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
-// "65536", "64KiB", "64K", "1MiB", "1M", "1GiB" (K, KB, KiB are all 1024).
-std::optional<std::size_t> parse_size(const std::string& text);
-std::string format_duration(std::chrono::milliseconds d);
-// Splits a comma-separated --cors-origins value into `out`; the problem when it is not valid.
-std::optional<std::string> parse_origins(const std::string& text, std::vector<std::string>& out);
-// "100/s" or "100": requests per second, for --publish-rate.
-std::optional<std::size_t> parse_rate(const std::string& text);
 
 }  // namespace ssecast
