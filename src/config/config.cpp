@@ -139,8 +139,8 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
         if (auto refused = o.bind(setting.text, cfg)) {
             errors << o.flag() << " = \"" << setting.text << "\"";
             if (setting.source != "flag") errors << " (" << setting.source << ")";
-            errors << ": " << (refused->detail.empty() ? "" : refused->detail + "; ")
-                   << "expected " << o.expected << "\n";
+            errors << ": " << (refused->detail.empty() ? "" : refused->detail + "; ") << "expected "
+                   << o.expected << "\n";
         }
         cfg.settings.push_back(std::move(setting));
     }

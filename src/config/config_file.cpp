@@ -1,11 +1,12 @@
 #include "ssecast/config/config_file.hpp"
 
+#include <toml++/toml.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace ssecast {
 

@@ -34,7 +34,14 @@ std::optional<std::uint64_t> parse_count(const std::string& text) {
 option count(std::string_view name, std::string_view default_text, std::string_view help,
              std::size_t config::*member, std::uint64_t lo, std::uint64_t hi) {
     auto range = std::to_string(lo) + " to " + std::to_string(hi);
-    return {name, "N", default_text, help, range, "a whole number from " + range, true, false,
+    return {name,
+            "N",
+            default_text,
+            help,
+            range,
+            "a whole number from " + range,
+            true,
+            false,
             [=](const std::string& text, config& cfg) {
                 auto n = parse_count(text);
                 if (!n || *n < lo || *n > hi) return refused;
@@ -46,11 +53,17 @@ option count(std::string_view name, std::string_view default_text, std::string_v
 constexpr std::string_view duration_units = " (a whole number and ms, s, m, h or d)";
 
 option duration(std::string_view name, std::string_view default_text, std::string_view help,
-                 milliseconds config::*member, milliseconds lo, milliseconds hi) {
+                milliseconds config::*member, milliseconds lo, milliseconds hi) {
     auto range = format_duration(lo) + " to " + format_duration(hi);
     if (lo.count() == 0) range = "0 to " + format_duration(hi);
-    return {name, "D", default_text, help, range,
-            "a duration from " + range + std::string(duration_units), true, false,
+    return {name,
+            "D",
+            default_text,
+            help,
+            range,
+            "a duration from " + range + std::string(duration_units),
+            true,
+            false,
             [=](const std::string& text, config& cfg) {
                 auto d = parse_duration(text);
                 if (!d || *d < lo || *d > hi) return refused;
@@ -64,10 +77,16 @@ option duration_or_off(std::string_view name, std::string_view help,
                        std::optional<milliseconds> config::*member, milliseconds lo,
                        milliseconds hi) {
     auto range = "0 or " + format_duration(lo) + " to " + format_duration(hi);
-    return {name, "D", "0", help, range,
+    return {name,
+            "D",
+            "0",
+            help,
+            range,
             "0 (off) or a duration from " + format_duration(lo) + " to " + format_duration(hi) +
                 std::string(duration_units),
-            true, false, [=](const std::string& text, config& cfg) {
+            true,
+            false,
+            [=](const std::string& text, config& cfg) {
                 auto d = parse_duration(text);
                 if (!d || (d->count() != 0 && (*d < lo || *d > hi))) return refused;
                 cfg.*member = d->count() == 0 ? std::nullopt : d;
@@ -78,8 +97,14 @@ option duration_or_off(std::string_view name, std::string_view help,
 option size(std::string_view name, std::string_view default_text, std::string_view help,
             std::size_t config::*member, std::size_t lo, std::size_t hi) {
     auto range = format_size(lo) + " to " + format_size(hi);
-    return {name, "SIZE", default_text, help, range,
-            "a size from " + range + " (bytes, or a whole number and K, M or G)", true, false,
+    return {name,
+            "SIZE",
+            default_text,
+            help,
+            range,
+            "a size from " + range + " (bytes, or a whole number and K, M or G)",
+            true,
+            false,
             [=](const std::string& text, config& cfg) {
                 auto n = parse_size(text);
                 if (!n || *n < lo || *n > hi) return refused;
@@ -90,12 +115,23 @@ option size(std::string_view name, std::string_view default_text, std::string_vi
 
 option boolean(std::string_view name, std::string_view default_text, std::string_view help,
                bool config::*member) {
-    return {name, "BOOL", default_text, help, "true or false",
-            "true or false (also on/off, yes/no, 1/0)", false, false,
+    return {name,
+            "BOOL",
+            default_text,
+            help,
+            "true or false",
+            "true or false (also on/off, yes/no, 1/0)",
+            false,
+            false,
             [=](const std::string& text, config& cfg) {
-                for (auto [word, value] : {std::pair{"true", true}, {"on", true}, {"yes", true},
-                                           {"1", true}, {"false", false}, {"off", false},
-                                           {"no", false}, {"0", false}}) {
+                for (auto [word, value] : {std::pair{"true", true},
+                                           {"on", true},
+                                           {"yes", true},
+                                           {"1", true},
+                                           {"false", false},
+                                           {"off", false},
+                                           {"no", false},
+                                           {"0", false}}) {
                     if (text == word) {
                         cfg.*member = value;
                         return accepted;
@@ -112,9 +148,19 @@ option choice(std::string_view name, std::string_view metavar, std::string_view 
               std::vector<std::pair<std::string_view, T>> words) {
     std::string range;
     for (std::size_t i = 0; i < words.size(); ++i) {
-        range += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + std::string(words[i].first);
+        range += (i == 0                  ? ""
+                  : i + 1 == words.size() ? " or "
+                                          : ", ") +
+                 std::string(words[i].first);
     }
-    return {name, metavar, default_text, help, range, range, false, false,
+    return {name,
+            metavar,
+            default_text,
+            help,
+            range,
+            range,
+            false,
+            false,
             [=](const std::string& text, config& cfg) {
                 for (const auto& [word, value] : words) {
                     if (text != word) continue;
@@ -128,7 +174,14 @@ option choice(std::string_view name, std::string_view metavar, std::string_view 
 // Any text; empty leaves it unset.
 option text(std::string_view name, std::string_view metavar, std::string_view help,
             std::optional<std::string> config::*member) {
-    return {name, metavar, "", help, "any text", "any text", false, false,
+    return {name,
+            metavar,
+            "",
+            help,
+            "any text",
+            "any text",
+            false,
+            false,
             [=](const std::string& text, config& cfg) {
                 cfg.*member = text.empty() ? std::nullopt : std::optional<std::string>(text);
                 return accepted;
@@ -138,8 +191,8 @@ option text(std::string_view name, std::string_view metavar, std::string_view he
 option custom(std::string_view name, std::string_view metavar, std::string_view default_text,
               std::string_view help, std::string range, std::string expected, binder bind,
               bool list = false) {
-    return {name,  metavar,         default_text, help, std::move(range), std::move(expected),
-            false, list, std::move(bind)};
+    return {name,  metavar, default_text,   help, std::move(range), std::move(expected),
+            false, list,    std::move(bind)};
 }
 
 std::optional<refusal> bind_listen(const std::string& listen, config& cfg) {
@@ -182,8 +235,8 @@ std::vector<option> make_table() {
                       &config::threads, 0, 256));
     t.push_back(duration("heartbeat", "15s", "interval between heartbeat comments on streams",
                          &config::heartbeat, 100ms, 1h));
-    t.push_back(count("history", "1000", "events kept per channel for replay", &config::history,
-                      0, 1'000'000));
+    t.push_back(count("history", "1000", "events kept per channel for replay", &config::history, 0,
+                      1'000'000));
     t.push_back(duration_or_off("history-max-age",
                                 "buffered events older than this are dropped; 0: kept until "
                                 "pushed out by --history",
@@ -224,8 +277,8 @@ std::vector<option> make_table() {
                                 "reconnect and rebalance; 0: never",
                                 &config::max_stream_duration, 1s, 24h * 7));
     t.push_back(custom(
-        "cors-origins", "LIST", "",
-        "origins allowed to use the API from other sites; empty: none", "scheme://host[:port] or *",
+        "cors-origins", "LIST", "", "origins allowed to use the API from other sites; empty: none",
+        "scheme://host[:port] or *",
         "comma-separated origins scheme://host[:port] such as https://app.example.com, or * for "
         "any",
         [](const std::string& text, config& cfg) -> std::optional<refusal> {
@@ -236,7 +289,8 @@ std::vector<option> make_table() {
     t.push_back(boolean("cors-credentials", "false",
                         "allow credentials (cookies) on cross-origin requests",
                         &config::cors_credentials));
-    t.push_back(boolean("demo-page", "true", "serve the console page at GET /", &config::demo_page));
+    t.push_back(
+        boolean("demo-page", "true", "serve the console page at GET /", &config::demo_page));
     t.push_back(choice<log_format>(
         "log-format", "FORMAT", "text",
         "text (TIME LEVEL MESSAGE lines) or json (one JSON object per line)", &config::log_format,
@@ -263,11 +317,10 @@ std::vector<option> make_table() {
                      &config::jwt_public_key_file));
     t.push_back(text("jwt-audience", "AUD", "the aud every JWT must name; empty: none",
                      &config::jwt_audience));
-    t.push_back(text("jwt-issuer", "ISS", "the iss every JWT must have; empty: any",
-                     &config::jwt_issuer));
+    t.push_back(
+        text("jwt-issuer", "ISS", "the iss every JWT must have; empty: any", &config::jwt_issuer));
     t.push_back(custom("jwt-leeway", "D", "30s", "clock skew allowed for exp and nbf",
-                       "0 to 1h, whole seconds",
-                       "whole seconds from 0 to 1h, such as 30s",
+                       "0 to 1h, whole seconds", "whole seconds from 0 to 1h, such as 30s",
                        [](const std::string& text, config& cfg) {
                            auto d = parse_duration(text);
                            if (!d || *d > 1h || d->count() % 1000 != 0) return refused;
@@ -275,27 +328,26 @@ std::vector<option> make_table() {
                            return accepted;
                        }));
     t.back().numeric = true;
-    t.push_back(custom("publish-auth", "MODE", "",
-                       "who may publish, list channels and read metrics; empty: token when "
-                       "credentials are configured, else loopback",
-                       "loopback, token or loopback-or-token",
-                       "loopback, token or loopback-or-token",
-                       [](const std::string& text, config& cfg) {
-                           if (text.empty()) {
-                               cfg.publish_auth = cfg.credentials_configured()
-                                                      ? publish_auth::token
-                                                      : publish_auth::loopback;
-                           } else if (text == "loopback") {
-                               cfg.publish_auth = publish_auth::loopback;
-                           } else if (text == "token") {
-                               cfg.publish_auth = publish_auth::token;
-                           } else if (text == "loopback-or-token") {
-                               cfg.publish_auth = publish_auth::loopback_or_token;
-                           } else {
-                               return refused;
-                           }
-                           return accepted;
-                       }));
+    t.push_back(
+        custom("publish-auth", "MODE", "",
+               "who may publish, list channels and read metrics; empty: token when "
+               "credentials are configured, else loopback",
+               "loopback, token or loopback-or-token", "loopback, token or loopback-or-token",
+               [](const std::string& text, config& cfg) {
+                   if (text.empty()) {
+                       cfg.publish_auth = cfg.credentials_configured() ? publish_auth::token
+                                                                       : publish_auth::loopback;
+                   } else if (text == "loopback") {
+                       cfg.publish_auth = publish_auth::loopback;
+                   } else if (text == "token") {
+                       cfg.publish_auth = publish_auth::token;
+                   } else if (text == "loopback-or-token") {
+                       cfg.publish_auth = publish_auth::loopback_or_token;
+                   } else {
+                       return refused;
+                   }
+                   return accepted;
+               }));
     t.push_back(custom(
         "private-channels", "LIST", "",
         "channel patterns whose subscribers need a JWT (* matches any run of characters); empty: "
@@ -336,7 +388,8 @@ std::vector<option> make_table() {
                       &config::max_connections_per_ip, 0, 10'000'000));
     t.push_back(custom("publish-rate", "N/s", "0",
                        "POST /notify requests per second for one publisher; 0: no limit",
-                       "0 to 1000000/s", "requests per second from 0 (no limit) to 1000000, such as 100/s",
+                       "0 to 1000000/s",
+                       "requests per second from 0 (no limit) to 1000000, such as 100/s",
                        [](const std::string& text, config& cfg) {
                            auto rate = parse_rate(text);
                            if (!rate || *rate > 1'000'000) return refused;
@@ -365,7 +418,9 @@ std::vector<option> make_table() {
 
 }  // namespace
 
-std::string option::flag() const { return "--" + std::string(name); }
+std::string option::flag() const {
+    return "--" + std::string(name);
+}
 
 std::string option::env() const {
     std::string out = "SSECAST_";

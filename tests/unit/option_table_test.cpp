@@ -57,7 +57,8 @@ TEST(OptionTable, NamesAreUniqueAndWellFormed) {
     std::set<std::string> names;
     for (const auto& o : ssecast::option_table()) {
         EXPECT_TRUE(names.insert(std::string(o.name)).second) << o.name;
-        EXPECT_TRUE(std::regex_match(std::string(o.name), std::regex("[a-z]+(-[a-z]+)*"))) << o.name;
+        EXPECT_TRUE(std::regex_match(std::string(o.name), std::regex("[a-z]+(-[a-z]+)*")))
+            << o.name;
         EXPECT_FALSE(o.metavar.empty()) << o.name;
         EXPECT_FALSE(o.help.empty()) << o.name;
         EXPECT_FALSE(o.range.empty()) << o.name;
@@ -155,7 +156,8 @@ TEST(OptionTable, SampleConfigHasEveryOptionAtItsDefault) {
             comments += line + "\n";
         } else if (std::regex_match(line, m, key_line)) {
             auto value = m[2].str();
-            if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
+            if (value.size() >= 2 && value.front() == '"')
+                value = value.substr(1, value.size() - 2);
             EXPECT_TRUE(keys.emplace(m[1].str(), std::pair{value, comments}).second)
                 << m[1] << " twice";
             comments.clear();
