@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Installs what only the tests need: the programs they start (Debian's nginx-light for the Nginx
-# recipe's end-to-end test, Debian's chromium for the browser test, Debian's python3-jwt for the
-# README's token command in the curl test) and the npm packages of the
-# interop tests (tests/interop: the `eventsource` client and `playwright-core`, which drives
-# chromium) exactly as pinned by tests/interop/package-lock.json, with `npm ci`.
+# recipe's end-to-end tests and openssl for its TLS site's certificate, Debian's chromium for the
+# browser tests, Debian's python3-jwt for the README's token command in the curl test) and the npm
+# packages of the interop tests (tests/interop: the `eventsource` client and `playwright-core`,
+# which drives chromium) exactly as pinned by tests/interop/package-lock.json, with `npm ci`.
 # Idempotent: packages already present are skipped, and when node_modules already matches
 # package.json and package-lock.json, npm is not run. Needs node and npm (scripts/install-deps.sh
 # installs Debian's: node 18), of a version every pinned package supports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(nginx-light chromium python3-jwt)
+apt_packages=(nginx-light openssl chromium python3-jwt)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,8 @@
 // ssecast behind the real Nginx (Debian's nginx-light), configured with config/nginx/ssecast.conf:
 // events are not buffered, Last-Event-ID replay works, heartbeats outlive proxy_read_timeout,
 // publishing through the public site is refused, and with --trusted-proxies each client is seen
-// by its own address.
+// by its own address. With config/nginx/ssecast-tls.conf: curl receives the events one by one over
+// TLS and HTTP/2, and plain HTTP is redirected to HTTPS.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -12,10 +13,10 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "http_client.hpp"
 #include "test_server.hpp"
@@ -32,17 +33,23 @@ fs::path source_dir() {
     return SSECAST_SOURCE_DIR;
 }
 
-// A loopback port nobody listens on right now.
-std::uint16_t free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    return ntohs(addr.sin_port);
+// `count` loopback ports nobody listens on right now (all bound at once: distinct).
+std::vector<std::uint16_t> free_ports(std::size_t count) {
+    std::vector<int> fds;
+    std::vector<std::uint16_t> ports;
+    for (std::size_t i = 0; i < count; ++i) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        socklen_t len = sizeof addr;
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        fds.push_back(fd);
+        ports.push_back(ntohs(addr.sin_port));
+    }
+    for (int fd : fds) close(fd);
+    return ports;
 }
 
 bool accepts(std::uint16_t port) {
@@ -56,45 +63,43 @@ bool accepts(std::uint16_t port) {
     return ok;
 }
 
-void replace_all(std::string& text, const std::string& from, const std::string& to) {
-    std::size_t at = 0;
-    std::size_t count = 0;
-    while ((at = text.find(from, at)) != std::string::npos) {
-        text.replace(at, from.size(), to);
-        at += to.size();
-        ++count;
-    }
-    if (count == 0) throw std::runtime_error("config/nginx/ssecast.conf has no \"" + from + "\"");
-}
+// The shipped sites: config/nginx/ssecast.conf (HTTP) and config/nginx/ssecast-tls.conf (a
+// redirect on the HTTP port, TLS and HTTP/2 on the other).
+enum class site { http, tls };
 
-// Nginx running the project's site file, pointed at a test daemon, on a free loopback port.
+// Nginx running one of the project's site files, pointed at a test daemon, on free loopback
+// ports; tests/common/nginx_site.sh renders it (and makes the TLS site's certificate).
 class nginx {
   public:
-    nginx(std::uint16_t upstream_port, const std::string& read_timeout = "1h")
+    explicit nginx(std::uint16_t upstream_port, const std::string& read_timeout = "1h",
+                   site which = site::http)
         : dir_(test::make_temp_dir()) {
-        fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read |
-                                  fs::perms::others_read | fs::perms::group_exec |
-                                  fs::perms::others_exec);
-        auto site = test::read_file(source_dir() / "config/nginx/ssecast.conf");
-        // Only the addresses and the read timeout differ from the shipped file.
-        port_ = free_port();
-        replace_all(site, "server 127.0.0.1:8080;",
-                    "server 127.0.0.1:" + std::to_string(upstream_port) + ";");
-        replace_all(site, "listen 80;", "listen 127.0.0.1:" + std::to_string(port_) + ";");
-        replace_all(site, "proxy_read_timeout 1h;", "proxy_read_timeout " + read_timeout + ";");
-        std::ofstream(dir_ / "site.conf") << site;
+        auto ports = free_ports(2);
+        port_ = ports[0];
         auto d = dir_.string();
-        std::ofstream(dir_ / "nginx.conf")
-            << "worker_processes 1;\npid " << d << "/nginx.pid;\nerror_log " << d
-            << "/error.log info;\nevents { worker_connections 256; }\nhttp {\n  access_log off;\n"
-            << "  client_body_temp_path " << d << "/body;\n  proxy_temp_path " << d << "/proxy;\n"
-            << "  fastcgi_temp_path " << d << "/fastcgi;\n  uwsgi_temp_path " << d << "/uwsgi;\n"
-            << "  scgi_temp_path " << d << "/scgi;\n  include " << d << "/site.conf;\n}\n";
+        std::vector<std::string> render{
+            "/bin/bash",      (source_dir() / "tests/common/nginx_site.sh").string(),
+            "--site",         which == site::tls ? "ssecast-tls.conf" : "ssecast.conf",
+            "--dir",          d,
+            "--upstream",     std::to_string(upstream_port),
+            "--http-port",    std::to_string(port_),
+            "--read-timeout", read_timeout};
+        if (which == site::tls) {
+            tls_port_ = ports[1];
+            render.insert(render.end(), {"--tls-port", std::to_string(tls_port_)});
+        }
+        auto rendered =
+            test::process(render, {}, dir_ / "render.out", dir_ / "render.err").wait(30s);
+        if (!rendered.exited || rendered.code != 0) {
+            throw std::runtime_error("nginx_site.sh failed: " +
+                                     test::read_file(dir_ / "render.err"));
+        }
         proc_ = std::make_unique<test::process>(
             std::vector<std::string>{nginx_binary, "-p", d, "-c", d + "/nginx.conf", "-g",
                                      "daemon off;"},
             std::map<std::string, std::string>{}, dir_ / "stdout.log", dir_ / "stderr.log");
-        if (!test::eventually([&] { return accepts(port_) || !proc_->running(); }, 20s) ||
+        auto listening = [&] { return accepts(port_) && (tls_port_ == 0 || accepts(tls_port_)); };
+        if (!test::eventually([&] { return listening() || !proc_->running(); }, 20s) ||
             !proc_->running()) {
             throw std::runtime_error("nginx did not start: " + log());
         }
@@ -105,7 +110,9 @@ class nginx {
         std::error_code ignored;
         fs::remove_all(dir_, ignored);
     }
+    // The HTTP port (the TLS site's redirect), and the TLS site's HTTPS port.
     std::uint16_t port() const { return port_; }
+    std::uint16_t tls_port() const { return tls_port_; }
     std::string log() const {
         return test::read_file(dir_ / "stderr.log") + test::read_file(dir_ / "error.log");
     }
@@ -113,6 +120,7 @@ class nginx {
   private:
     fs::path dir_;
     std::uint16_t port_ = 0;
+    std::uint16_t tls_port_ = 0;
     std::unique_ptr<test::process> proc_;
 };
 
@@ -220,6 +228,68 @@ TEST_F(Nginx, PublishingThroughTheSiteIsRefused) {
     EXPECT_TRUE(json::parse(channels.body).at("channels").empty()) << channels.body;
     // What the public may use still works.
     EXPECT_EQ(test::request(proxy.port(), "GET", "/healthz").status, 200);
+}
+
+const char* const curl_binary = "/usr/bin/curl";
+
+// curl run to completion; its stdout.
+std::string run_curl(const fs::path& dir, std::vector<std::string> args) {
+    args.insert(args.begin(), curl_binary);
+    auto status = test::process(args, {}, dir / "curl.out", dir / "curl.err").wait(20s);
+    EXPECT_TRUE(status.exited && status.code == 0)
+        << "curl exited with " << status.code << ": " << test::read_file(dir / "curl.err");
+    return test::read_file(dir / "curl.out");
+}
+
+TEST_F(Nginx, TlsSiteStreamsEventsOneByOneOverHttp2) {
+    test::server daemon({"--trusted-proxies", "127.0.0.1,::1"});
+    nginx proxy(daemon.port(), "1h", site::tls);
+    auto out = daemon.dir() / "stream.out";
+    // From 127.0.0.2, to be told apart from Nginx (127.0.0.1) in the daemon's log.
+    test::process curl(
+        {curl_binary, "--http2", "-k", "-sS", "-N", "-i", "--interface", "127.0.0.2",
+         "https://127.0.0.1:" + std::to_string(proxy.tls_port()) + "/events?channel=h2"},
+        {}, out, daemon.dir() / "stream.err");
+    auto stream = [&] { return test::read_file(out); };
+    ASSERT_TRUE(test::eventually(
+        [&] { return stream().find(":ok\n") != std::string::npos || !curl.running(); }, 10s))
+        << stream() << test::read_file(daemon.dir() / "stream.err") << proxy.log();
+    EXPECT_EQ(stream().rfind("HTTP/2 200", 0), 0u) << stream();
+    EXPECT_NE(stream().find("content-type: text/event-stream; charset=utf-8"), std::string::npos)
+        << stream();
+
+    // Each event must reach curl before the next is published.
+    for (int i = 0; i < 5; ++i) {
+        auto sent = test::clock::now();
+        auto data = "data: event " + std::to_string(i) + "\n";
+        auto id = publish_direct(daemon.port(), "h2", "event " + std::to_string(i));
+        ASSERT_TRUE(test::eventually(
+            [&] { return stream().find("id: " + id + "\n" + data) != std::string::npos; }, 10s))
+            << "event " << i << " did not come through Nginx over HTTP/2\n"
+            << stream() << proxy.log();
+        std::cout << "event " << i << ": received by curl over HTTP/2 "
+                  << std::chrono::duration<double, std::milli>(test::clock::now() - sent).count()
+                  << " ms after the publish started\n";
+    }
+    // The site sends X-Forwarded-For and the daemon trusts Nginx: the log names curl's address.
+    curl.signal(SIGTERM);
+    curl.wait(10s);
+    EXPECT_TRUE(daemon.wait_for_log("stream end peer=127.0.0.2 proxy=127.0.0.1:")) << daemon.log();
+}
+
+TEST_F(Nginx, TlsSiteRedirectsPlainHttpToHttps) {
+    test::server daemon;
+    nginx proxy(daemon.port(), "1h", site::tls);
+    auto https = "https://127.0.0.1:" + std::to_string(proxy.tls_port());
+    auto res = test::request(proxy.port(), "GET", "/events?channel=x&lastEventId=1-1");
+    EXPECT_EQ(res.status, 301) << res.body;
+    EXPECT_EQ(res.headers["Location"], https + "/events?channel=x&lastEventId=1-1");
+    // A client that follows it ends up on the HTTPS site, over HTTP/2.
+    auto followed =
+        run_curl(daemon.dir(), {"--http2", "-k", "-sS", "-L", "-o", "/dev/null", "-w",
+                                "%{http_code} %{http_version} %{url_effective}",
+                                "http://127.0.0.1:" + std::to_string(proxy.port()) + "/healthz"});
+    EXPECT_EQ(followed, "200 2 " + https + "/healthz");
 }
 
 }  // namespace
