@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what only the tests need: the programs they start (Debian's nginx-light for the Nginx
 # recipe's end-to-end tests and openssl for its TLS site's certificate, Debian's chromium for the
-# browser tests, Debian's python3-jwt for the README's token command in the curl test) and the npm
+# browser tests, Debian's python3-jwt for the README's token command in the curl test, lintian for
+# the .deb test and man-db for the man page test) and the npm
 # packages of the interop tests (tests/interop: the `eventsource` client and `playwright-core`,
 # which drives chromium) exactly as pinned by tests/interop/package-lock.json, with `npm ci`.
 # Idempotent: packages already present are skipped, and when node_modules already matches
@@ -10,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(nginx-light openssl chromium python3-jwt)
+apt_packages=(nginx-light openssl chromium python3-jwt lintian man-db)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
