@@ -19,8 +19,17 @@ TEST(DemoPage, IsServedAtTheRootUnlessTurnedOff) {
     auto page = test::request(on.port(), "GET", "/");
     ASSERT_EQ(page.status, 200);
     EXPECT_EQ(page.headers["Content-Type"], "text/html; charset=utf-8");
-    EXPECT_NE(page.body.find("new EventSource("), std::string::npos);
+    EXPECT_NE(page.body.find("fetch(\"/events?\""), std::string::npos);
     EXPECT_NE(page.body.find("fetch(\"/notify\""), std::string::npos);
+    // Strict: only the page's own script and style (by hash), requests to the daemon only. The
+    // browser test (console_test.mjs) checks that the hashes fit: a wrong one stops the page.
+    const auto& policy = page.headers["Content-Security-Policy"];
+    EXPECT_EQ(policy.find("default-src 'none'; script-src 'sha256-"), 0u) << policy;
+    EXPECT_NE(policy.find("; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+                          "frame-ancestors 'none'"),
+              std::string::npos)
+        << policy;
+    EXPECT_EQ(policy.find("unsafe"), std::string::npos) << policy;
 
     test::server off({"--demo-page", "false"});
     EXPECT_EQ(test::request(off.port(), "GET", "/").status, 404);
