@@ -123,11 +123,12 @@ async function subscribers(port, channel) {
   return found ? found.subscribers : 0;
 }
 
-// Opens the site's page (the daemon's demo page, proxied at /) and STREAMS EventSources on its
-// origin; window.streams records what each one receives.
+// Opens a page of the site (/healthz, proxied like every path: not the console at /, which opens
+// streams of its own) and STREAMS EventSources on its origin; window.streams records what each
+// one receives.
 async function openStreams(context, origin, channel) {
   const page = await context.newPage();
-  await page.goto(origin + "/");
+  await page.goto(origin + "/healthz");
   const protocol = await page.evaluate(() => performance.getEntriesByType("navigation")[0].nextHopProtocol);
   await page.evaluate(({ count, channel }) => {
     window.streams = [];

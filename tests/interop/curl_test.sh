@@ -290,6 +290,10 @@ private2=$started_pid
 for f in private1 private2; do wait_for "$f to open" has "$work/$f" "retry: 3000"; done
 run_readme "$work/keyed" "curl -X POST -H 'Authorization: Bearer 9c2f6e1b7a4d8e3f0b5c6a7d8e9f0a1b' -H 'Content-Type: application/json' -d '{\"channel\":\"user:42\",\"data\":\"hello 42\"}' http://127.0.0.1:8080/notify"
 grep -qxE '\{"delivered":2,"id":"[0-9]+-1"\}' "$work/keyed" || fail "unexpected publish answer: $(cat "$work/keyed")"
+# The Docker section's publish into a container, with its $key: one that may publish to "news".
+key=9c2f6e1b7a4d8e3f0b5c6a7d8e9f0a1b
+run_readme "$work/keyed_news" 'curl -X POST -H "Authorization: Bearer $key" -H '"'"'Content-Type: application/json'"'"' -d '"'"'{"channel":"news","data":"hi"}'"'"' http://127.0.0.1:8080/notify'
+grep -qxE '\{"delivered":0,"id":"[0-9]+-2"\}' "$work/keyed_news" || fail "unexpected publish answer: $(cat "$work/keyed_news")"
 for f in private1 private2; do wait_for "$f to get the event" has_line "$work/$f" "data: hello 42"; done
 stop "$private1"
 stop "$private2"
