@@ -120,6 +120,28 @@ TEST(Lifecycle, StartupSummaryAndOneLinePerStreamEnd) {
     EXPECT_TRUE(s.wait_for_log("reason=client closed"));
 }
 
+// The stream end line counts what the stream was given: events= replayed and live together,
+// replayed= those of them that came from the buffer.
+TEST(Lifecycle, StreamEndCountsReplayedAndLiveEvents) {
+    test::server s;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+        auto res = test::publish(s.port(), R"({"channel":"tally","data":"buffered"})");
+        ASSERT_EQ(res.status, 200) << res.body;
+        ids.push_back(json::parse(res.body).at("id"));
+    }
+    {
+        test::sse_client sub(s.port(), "/events?channel=tally", {{"Last-Event-ID", ids[0]}});
+        ASSERT_TRUE(sub.wait_events(2));  // the two after ids[0]
+        ASSERT_EQ(test::publish(s.port(), R"({"channel":"tally","data":"live"})").status, 200);
+        ASSERT_TRUE(sub.wait_events(3));
+        EXPECT_EQ(sub.events().back().data, "live");
+    }
+    ASSERT_TRUE(s.wait_for_log("channels=tally ")) << s.log();
+    auto line = test::lines_with(s.log(), "stream end").front();
+    EXPECT_NE(line.find(" events=3 replayed=2 bytes="), std::string::npos) << line;
+}
+
 TEST(Lifecycle, EnvironmentAndConfigFileApply) {
     auto dir = test::make_temp_dir();
     std::ofstream(dir / "c.toml") << "history = 5\nheartbeat = \"2s\"\n";
