@@ -226,6 +226,10 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
          "time allowed to send a request, and idle keep-alive limit, 1s to 1h", "30s"},
         {"--shutdown-timeout", "SSECAST_SHUTDOWN_TIMEOUT",
          "on SIGTERM, how long streams get to flush before the daemon exits, 100ms to 5m", "5s"},
+        {"--drain-delay", "SSECAST_DRAIN_DELAY",
+         "on SIGTERM, how long GET /readyz answers 503 while everything else is still served, "
+         "before the shutdown begins, 0 to 5m",
+         "0"},
         {"--metrics-per-channel", "SSECAST_METRICS_PER_CHANNEL",
          "GET /metrics shows the subscribers of this many channels, those with the most, 0 to "
          "1000",
@@ -409,6 +413,7 @@ std::variant<config, config_exit> parse_config(const std::vector<std::string>& a
     cfg.reconnect_delay = duration("--reconnect-delay", 0ms, 1h);
     cfg.request_timeout = duration("--request-timeout", 1s, 1h);
     cfg.shutdown_timeout = duration("--shutdown-timeout", 100ms, 5min);
+    cfg.drain_delay = duration("--drain-delay", 0ms, 5min);
     cfg.metrics_per_channel = count("--metrics-per-channel", 0, 1000);
     cfg.metrics_access_any = either("--metrics-access", "local", "any");
     cfg.access_log = either("--access-log", "off", "on");
