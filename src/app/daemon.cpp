@@ -92,6 +92,7 @@ daemon::daemon(config cfg, std::function<std::variant<config, config_exit>()> re
     signals_ = std::make_unique<signal_receiver>(io);
     maintenance_timer_ = std::make_unique<asio::steady_timer>(io);
     shutdown_timer_ = std::make_unique<asio::steady_timer>(io);
+    drain_timer_ = std::make_unique<asio::steady_timer>(io);
     service_manager_ = std::make_unique<service_manager>(io);
 }
 
@@ -105,6 +106,7 @@ daemon::~daemon() {
     signals_.reset();
     maintenance_timer_.reset();
     shutdown_timer_.reset();
+    drain_timer_.reset();
     service_manager_.reset();
     if (reload_thread_.joinable()) reload_thread_.join();
     torn_down_ = true;
@@ -254,10 +256,28 @@ void daemon::closed(bool stream) {
 void daemon::on_signal(int signo) {
     if (signo == SIGHUP) {
         reload_config();
-    } else if (!shutting_down()) {
-        spdlog::info("received {}, shutting down: {} streams, {} other connections",
-                     signo == SIGTERM ? "SIGTERM" : "SIGINT", streams(), connections() - streams());
-        begin_shutdown();
+    } else if (!shutting_down() && !draining()) {
+        const char* name = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+        service_manager_->stopping("shutting down: " + std::to_string(connections()) +
+                                   " connections open");
+        if (config_.drain_delay.count() == 0) {
+            spdlog::info("received {}, shutting down: {} streams, {} other connections", name,
+                         streams(), connections() - streams());
+            begin_shutdown();
+        } else {
+            spdlog::info(
+                "received {}, draining for {} (--drain-delay): /readyz answers 503, everything "
+                "else is served as before; {} streams, {} other connections",
+                name, format_duration(config_.drain_delay), streams(), connections() - streams());
+            draining_ = true;
+            drain_timer_->expires_after(config_.drain_delay);
+            drain_timer_->async_wait([this](boost::system::error_code ec) {
+                if (ec) return;
+                spdlog::info("drain delay over, shutting down: {} streams, {} other connections",
+                             streams(), connections() - streams());
+                begin_shutdown();
+            });
+        }
     } else {
         spdlog::warn("second signal during shutdown: stopping now");
         stop_all();
@@ -268,8 +288,6 @@ void daemon::on_signal(int signo) {
 
 void daemon::begin_shutdown() {
     shutting_down_ = true;
-    service_manager_->stopping("shutting down: " + std::to_string(connections()) +
-                               " connections open");
     listener_->stop();
     maintenance_timer_->cancel();
     shutdown_timer_->expires_after(config_.shutdown_timeout);

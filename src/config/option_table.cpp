@@ -262,6 +262,10 @@ std::vector<option> make_table() {
     t.push_back(duration("shutdown-timeout", "5s",
                          "on SIGTERM, how long connections get to finish before the daemon exits",
                          &config::shutdown_timeout, 100ms, 5min));
+    t.push_back(duration("drain-delay", "0",
+                         "on SIGTERM, how long GET /readyz answers 503 while everything else is "
+                         "still served, before the shutdown begins",
+                         &config::drain_delay, 0ms, 5min));
     t.push_back(custom("log-level", "LEVEL", "info", "log level",
                        "trace, debug, info, warn, error, critical or off",
                        "trace, debug, info, warn, error, critical or off",

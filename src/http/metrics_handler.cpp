@@ -4,6 +4,7 @@
 #include "ssecast/http/handlers.hpp"
 #include "ssecast/http/server_state.hpp"
 #include "ssecast/metrics/metrics.hpp"
+#include "ssecast/metrics/process_metrics.hpp"
 #include "ssecast/metrics/server_counters.hpp"
 #include "ssecast/version.hpp"
 
@@ -128,6 +129,8 @@ std::string render(const handler_context& ctx) {
     out.gauge("ssecast_publish_rate_buckets",
               "Publishers with a token bucket that is not full (--publish-rate).",
               static_cast<double>(limits.publish_rate.size()));
+    // --- the process, under Prometheus' own names (no ssecast_ prefix) ---
+    write_process_metrics(out, read_process_sample());
     return out.take();
 }
 

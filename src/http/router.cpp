@@ -19,7 +19,7 @@ std::vector<route> route_table(const config& settings) {
     std::vector<route> table = {
         {"/events", verb::get, access::subscriber, subscribe, true},
         {"/notify", verb::post, access::publisher, publish},
-        {"/healthz", verb::get, access::anyone, health},
+        {"/healthz", verb::get, access::anyone, health, true},
         {"/readyz", verb::get, access::anyone, readiness},
         {"/metrics", verb::get, access::metrics, metrics_page},
         {"/channels", verb::get, access::admin, list_channels},
@@ -85,7 +85,8 @@ std::variant<const route*, reply> router::admit(handler_context& ctx,
     auto path = split_target(req.target()).first;
     auto found = std::find_if(routes_.begin(), routes_.end(),
                               [&](const route& r) { return r.path == path; });
-    // --- abuse limits: past --max-connections-per-ip, /events comes back later, the rest 429 ---
+    // --- abuse limits: past --max-connections-per-ip, /events comes back later, /healthz is
+    // answered, the rest 429 ---
     if (ctx.over_address_limit && (found == routes_.end() || !found->serves_over_capacity)) {
         return too_many_requests("connection limit per address reached (--max-connections-per-ip)",
                                  jittered_retry(ctx.settings.reconnect_delay), req.version(),
@@ -121,7 +122,11 @@ answer router::dispatch(handler_context& ctx) const {
     if (auto* stream = std::get_if<stream_request>(&routed)) {
         stream->extra_headers = std::move(cors_headers);
     } else {
-        std::get<reply>(routed).extra_headers += cors_headers;
+        auto& r = std::get<reply>(routed);
+        r.extra_headers += cors_headers;
+        // A connection over a limit gets this one answer and is closed: a health check past the
+        // limit never becomes a connection kept open over it.
+        if (ctx.over_capacity || ctx.over_address_limit) r.keep_alive = false;
     }
     return routed;
 }

@@ -30,7 +30,10 @@ answer health(const handler_context& ctx) {
         {"connections_per_ip_refused", ctx.limits.per_address.refused()},
         {"publish_rate_limited", ctx.limits.publish_rate.refused()},
     };
-    json body = {{"status", ctx.state.shutting_down() ? "stopping" : "ok"},
+    const char* status = ctx.state.shutting_down() ? "stopping"
+                         : ctx.state.draining()    ? "draining"
+                                                   : "ok";
+    json body = {{"status", status},
                  {"version", version},
                  {"uptime_seconds", static_cast<double>(uptime.count()) / 1000.0},
                  {"connections", ctx.state.connections()},
@@ -42,7 +45,9 @@ answer health(const handler_context& ctx) {
 
 answer readiness(const handler_context& ctx) {
     auto problem = ctx.state.shutting_down() ? std::optional<std::string>("shutting down")
-                                             : ctx.store.unavailable();
+                   : ctx.state.draining()
+                       ? std::optional<std::string>("draining: shutting down after --drain-delay")
+                       : ctx.store.unavailable();
     if (problem) return error_reply(http::status::service_unavailable, *problem, ctx.req);
     return json_reply(http::status::ok, "{\"status\":\"ready\"}\n", ctx.req);
 }

@@ -97,6 +97,11 @@ void exposition::counter(std::string_view name, std::string_view help, std::uint
     fmt::format_to(std::back_inserter(out_), "{} {}\n", name, value);
 }
 
+void exposition::real_counter(std::string_view name, std::string_view help, double value) {
+    header(name, help, "counter");
+    sample(name, "", "", "", value);
+}
+
 void exposition::counters(std::string_view name, std::string_view help,
                           const std::vector<std::pair<label_set, std::uint64_t>>& samples) {
     header(name, help, "counter");

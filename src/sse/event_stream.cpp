@@ -118,6 +118,7 @@ void event_stream::start(std::optional<std::string> last_event_id, const std::st
     for (const auto& f : begin.backlog) backlog_bytes += f->size();
     queue_limit_ += backlog_bytes;
     for (const auto& f : begin.backlog) append(f);
+    events_replayed_ = begin.replayed;
     write_queued();
     spdlog::debug("stream open peer={} channels={} last_event_id={} replayed={} resync={}", peer_,
                   fmt::join(channels_, ","), last_event_id.value_or("-"), begin.replayed,
@@ -321,9 +322,10 @@ void event_stream::close(std::string reason) {
     queue_.clear();
     auto lived = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - opened_);
-    spdlog::info("stream end peer={} channels={} duration={:.3f}s events={} bytes={} reason={}",
-                 peer_, fmt::join(channels_, ","), static_cast<double>(lived.count()) / 1000.0,
-                 events_queued_, bytes_sent_, reason);
+    spdlog::info(
+        "stream end peer={} channels={} duration={:.3f}s events={} replayed={} bytes={} reason={}",
+        peer_, fmt::join(channels_, ","), static_cast<double>(lived.count()) / 1000.0,
+        events_replayed_ + events_queued_, events_replayed_, bytes_sent_, reason);
 }
 
 }  // namespace ssecast

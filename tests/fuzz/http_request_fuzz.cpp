@@ -45,6 +45,7 @@ using namespace ssecast;
 class fixed_state final : public server_state {
   public:
     bool shutting_down() const override { return false; }
+    bool draining() const override { return false; }
     std::size_t connections() const override { return 1; }
     std::size_t streams() const override { return 0; }
     std::chrono::steady_clock::duration uptime() const override { return std::chrono::seconds(1); }

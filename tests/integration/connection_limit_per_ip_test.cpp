@@ -74,17 +74,27 @@ TEST(ConnectionLimitPerIp, PastTheLimitStreamsComeBackLaterAndTheRestGet429) {
     }
     test::sse_client over(s.port(), "/events?channel=x");
     expect_come_back_later(over);
-    expect_refused_with_429(test::request(s.port(), "GET", "/healthz"));
+    expect_refused_with_429(test::request(s.port(), "GET", "/readyz"));
     expect_refused_with_429(test::request(s.port(), "GET", "/no-such-path"));
+    // A health check is answered (a monitor behind a proxy shares the clients' address), and its
+    // connection closed after it, kept alive or not.
+    test::connection check(s.port());
+    check.send(test::format_request("GET", "/healthz", "", {}, true));
+    auto health = check.read_response();
+    EXPECT_EQ(health.status, 200) << health.body;
+    EXPECT_EQ(json::parse(health.body).at("status"), "ok") << health.body;
+    EXPECT_EQ(health.headers["Connection"], "close");
+    EXPECT_TRUE(check.wait_closed(10s));
 
     // Another address is not affected.
     EXPECT_EQ(request_from(s.port(), "127.0.0.2", "/healthz").status, 200);
 
-    EXPECT_EQ(scrape(s.port()).at("ssecast_connections_per_ip_refused_total"), 3);
+    // The health check too: it came over the limit.
+    EXPECT_EQ(scrape(s.port()).at("ssecast_connections_per_ip_refused_total"), 4);
     // 127.0.0.1 and the scrape's address (127.0.0.2's connection is closing).
     EXPECT_TRUE(test::eventually([&] { return tracked(s.port()) == 2; })) << tracked(s.port());
-    auto health = json::parse(request_from(s.port(), "127.0.0.2", "/healthz").body);
-    EXPECT_EQ(health["counters"]["connections_per_ip_refused"], 3) << health;
+    auto health_json = json::parse(request_from(s.port(), "127.0.0.2", "/healthz").body);
+    EXPECT_EQ(health_json["counters"]["connections_per_ip_refused"], 4) << health_json;
 
     // The warning names the address and, for a loopback one, what a proxy on this host needs.
     ASSERT_TRUE(s.wait_for_log("refused a connection from 127.0.0.1;")) << s.log();
@@ -96,7 +106,7 @@ TEST(ConnectionLimitPerIp, PastTheLimitStreamsComeBackLaterAndTheRestGet429) {
     // Once the streams are gone the address is served again.
     streams.clear();
     EXPECT_TRUE(
-        test::eventually([&] { return test::request(s.port(), "GET", "/healthz").status == 200; }));
+        test::eventually([&] { return test::request(s.port(), "GET", "/readyz").status == 200; }));
 }
 
 TEST(ConnectionLimitPerIp, TheWarningIsAtMostOneLineASecondAndCountsEveryRefusal) {
@@ -120,7 +130,7 @@ TEST(ConnectionLimitPerIp, TheWarningIsAtMostOneLineASecondAndCountsEveryRefusal
     auto started = test::clock::now();
     std::uint64_t refused = 0;
     for (int i = 0; i < 50; ++i) {
-        ASSERT_EQ(test::request(s.port(), "GET", "/healthz").status, 429);
+        ASSERT_EQ(test::request(s.port(), "GET", "/readyz").status, 429);
         ++refused;
     }
     ASSERT_TRUE(test::eventually([&] { return reported().first >= 1; })) << s.log();
@@ -128,7 +138,7 @@ TEST(ConnectionLimitPerIp, TheWarningIsAtMostOneLineASecondAndCountsEveryRefusal
     // One refusal at a time until a new line comes (the next second): it reports all of them.
     bool new_line = false;
     for (int i = 0; i < 40 && !new_line; ++i) {
-        ASSERT_EQ(test::request(s.port(), "GET", "/healthz").status, 429);
+        ASSERT_EQ(test::request(s.port(), "GET", "/readyz").status, 429);
         ++refused;
         new_line = test::eventually([&] { return reported().first > lines_after_burst; }, 200ms);
     }
@@ -160,14 +170,14 @@ TEST(ConnectionLimitPerIp, ThroughATrustedProxyEachClientIsCountedAndTheProxyIsN
 
     // One keep-alive connection carries one client, then another: it moves between them.
     test::connection moving(s.port());
-    moving.send(test::format_request("GET", "/healthz", "", as("203.0.113.20"), true));
+    moving.send(test::format_request("GET", "/readyz", "", as("203.0.113.20"), true));
     EXPECT_EQ(moving.read_response().status, 200);
-    moving.send(test::format_request("GET", "/healthz", "", as("203.0.113.21"), true));
+    moving.send(test::format_request("GET", "/readyz", "", as("203.0.113.21"), true));
     EXPECT_EQ(moving.read_response().status, 200);
     // Counted under .7, .8 and .21 only (and the scrape's address): .20 was left behind.
     EXPECT_TRUE(test::eventually([&] { return tracked(s.port()) == 4; })) << tracked(s.port());
     // Moving onto a client that is at its limit: refused, and the connection closed.
-    moving.send(test::format_request("GET", "/healthz", "", as("203.0.113.7"), true));
+    moving.send(test::format_request("GET", "/readyz", "", as("203.0.113.7"), true));
     expect_refused_with_429(moving.read_response());
     EXPECT_TRUE(moving.wait_closed(10s));
 
@@ -206,9 +216,9 @@ TEST(ConnectionLimitPerIp, BeyondTheAnswersKeptForRefusalsConnectionsAreClosedAt
         EXPECT_TRUE(c->buffer().empty()) << c->buffer();
     }
     EXPECT_FALSE(answered.front()->closed());
-    answered.front()->send(test::format_request("GET", "/healthz", "", {}, true));
+    answered.front()->send(test::format_request("GET", "/readyz", "", {}, true));
     expect_refused_with_429(answered.front()->read_response());
-    within->send(test::format_request("GET", "/healthz", "", {}, true));
+    within->send(test::format_request("GET", "/readyz", "", {}, true));
     EXPECT_EQ(within->read_response().status, 200);
     EXPECT_EQ(scrape(s.port()).at("ssecast_connections_per_ip_refused_total"), 40);
 }
@@ -222,7 +232,7 @@ TEST(ConnectionLimitPerIp, MappedPeersOfADualStackListenerCountAsIPv4) {
         GTEST_SKIP() << "no IPv6 listener here: " << e.what();
     }
     test::connection held(s->port());
-    expect_refused_with_429(test::request(s->port(), "GET", "/healthz"));
+    expect_refused_with_429(test::request(s->port(), "GET", "/readyz"));
     EXPECT_TRUE(s->wait_for_log("refused a connection from 127.0.0.1;")) << s->log();
 }
 
@@ -230,7 +240,7 @@ TEST(ConnectionLimitPerIp, ZeroTurnsItOff) {
     test::server s({"--max-connections-per-ip", "0"});
     std::vector<std::unique_ptr<test::connection>> held;
     for (int i = 0; i < 50; ++i) held.push_back(std::make_unique<test::connection>(s.port()));
-    EXPECT_EQ(test::request(s.port(), "GET", "/healthz").status, 200);
+    EXPECT_EQ(test::request(s.port(), "GET", "/readyz").status, 200);
     auto m = prom::parse(test::request(s.port(), "GET", "/metrics").body);
     EXPECT_EQ(m.at("ssecast_connections_per_ip_addresses"), 0);
     EXPECT_EQ(m.at("ssecast_connections_per_ip_refused_total"), 0);

@@ -120,6 +120,28 @@ TEST(Lifecycle, StartupSummaryAndOneLinePerStreamEnd) {
     EXPECT_TRUE(s.wait_for_log("reason=client closed"));
 }
 
+// The stream end line counts what the stream was given: events= replayed and live together,
+// replayed= those of them that came from the buffer.
+TEST(Lifecycle, StreamEndCountsReplayedAndLiveEvents) {
+    test::server s;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+        auto res = test::publish(s.port(), R"({"channel":"tally","data":"buffered"})");
+        ASSERT_EQ(res.status, 200) << res.body;
+        ids.push_back(json::parse(res.body).at("id"));
+    }
+    {
+        test::sse_client sub(s.port(), "/events?channel=tally", {{"Last-Event-ID", ids[0]}});
+        ASSERT_TRUE(sub.wait_events(2));  // the two after ids[0]
+        ASSERT_EQ(test::publish(s.port(), R"({"channel":"tally","data":"live"})").status, 200);
+        ASSERT_TRUE(sub.wait_events(3));
+        EXPECT_EQ(sub.events().back().data, "live");
+    }
+    ASSERT_TRUE(s.wait_for_log("channels=tally ")) << s.log();
+    auto line = test::lines_with(s.log(), "stream end").front();
+    EXPECT_NE(line.find(" events=3 replayed=2 bytes="), std::string::npos) << line;
+}
+
 TEST(Lifecycle, EnvironmentAndConfigFileApply) {
     auto dir = test::make_temp_dir();
     std::ofstream(dir / "c.toml") << "history = 5\nheartbeat = \"2s\"\n";
@@ -178,6 +200,63 @@ TEST(Lifecycle, SecondSignalWithStreamsStillOpenExitsCleanly) {
     EXPECT_EQ(status.code, 0) << s.log();
     EXPECT_NE(s.log().find("second signal"), std::string::npos) << s.log();
     EXPECT_EQ(s.log().find("Sanitizer"), std::string::npos) << s.log();
+}
+
+// --drain-delay: after SIGTERM /readyz says not ready for that long while everything else goes on
+// (new streams included, so that a load balancer can stop sending clients first); then the
+// usual shutdown, exit 0. (Without it the listener closes at once: see Readyz in
+// observability_test.cpp.)
+TEST(Lifecycle, DrainDelayReportsNotReadyWhileStillServing) {
+    test::server s({"--drain-delay", "2s", "--threads", "2"});
+    test::sse_client before(s.port(), "/events?channel=drain");
+    ASSERT_TRUE(before.wait_raw(":ok\n"));
+    auto signalled = test::clock::now();
+    s.signal(SIGTERM);
+    ASSERT_TRUE(s.wait_for_log("received SIGTERM, draining for 2s")) << s.log();
+
+    auto ready = test::request(s.port(), "GET", "/readyz");
+    EXPECT_EQ(ready.status, 503);
+    EXPECT_EQ(json::parse(ready.body),
+              json({{"error", "draining: shutting down after --drain-delay"}}))
+        << ready.body;
+    auto health = test::request(s.port(), "GET", "/healthz");
+    EXPECT_EQ(health.status, 200);
+    EXPECT_EQ(json::parse(health.body).at("status"), "draining") << health.body;
+    // A new stream starts, and both get what is published meanwhile.
+    test::sse_client during(s.port(), "/events?channel=drain");
+    EXPECT_EQ(during.status(), 200);
+    ASSERT_TRUE(during.wait_raw(":ok\n")) << during.raw();
+    ASSERT_EQ(test::publish(s.port(), R"({"channel":"drain","data":"still here"})").status, 200);
+    ASSERT_TRUE(during.wait_events(1));
+    ASSERT_TRUE(before.wait_events(1));
+    EXPECT_EQ(during.events()[0].data, "still here");
+    EXPECT_LT(test::clock::now() - signalled, 2s) << "the checks took the whole delay";
+
+    // Then the shutdown as ever: the streams are told to come back, and the daemon exits 0.
+    EXPECT_TRUE(during.wait_closed(10s));
+    EXPECT_TRUE(during.parser().retry().has_value());
+    auto status = s.wait_exit(15s);
+    auto took = test::clock::now() - signalled;
+    ASSERT_TRUE(status.exited);
+    EXPECT_EQ(status.code, 0) << s.log();
+    EXPECT_GE(took, 2s);
+    EXPECT_NE(s.log().find("drain delay over, shutting down: 2 streams"), std::string::npos)
+        << s.log();
+    EXPECT_EQ(test::lines_with(s.log(), "reason=shutting down").size(), 2u) << s.log();
+}
+
+// A second signal while draining stops at once, as during the shutdown.
+TEST(Lifecycle, SecondSignalWhileDrainingStopsAtOnce) {
+    test::server s({"--drain-delay", "5m"});
+    test::sse_client sub(s.port(), "/events?channel=drain");
+    ASSERT_TRUE(sub.wait_raw(":ok\n"));
+    s.signal(SIGTERM);
+    ASSERT_TRUE(s.wait_for_log("draining for 5m"));
+    s.signal(SIGTERM);
+    auto status = s.wait_exit(15s);
+    ASSERT_TRUE(status.exited);
+    EXPECT_EQ(status.code, 0) << s.log();
+    EXPECT_NE(s.log().find("second signal"), std::string::npos) << s.log();
 }
 
 // The daemon blocks its signals from the start of main and reads them once it serves: a SIGTERM

@@ -3,6 +3,8 @@
 // the test did.
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -14,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -110,6 +113,11 @@ TEST(Metrics, EveryFamilyIsThereWithHelpAndType) {
         {"ssecast_connections_per_ip_addresses", "gauge"},
         {"ssecast_publish_rate_limited_total", "counter"},
         {"ssecast_publish_rate_buckets", "gauge"},
+        {"process_cpu_seconds_total", "counter"},
+        {"process_open_fds", "gauge"},
+        {"process_max_fds", "gauge"},
+        {"process_resident_memory_bytes", "gauge"},
+        {"process_start_time_seconds", "gauge"},
     };
     std::map<std::string, std::string> got;
     for (const auto& [name, f] : m.families) {
@@ -138,6 +146,99 @@ TEST(Metrics, EveryFamilyIsThereWithHelpAndType) {
     EXPECT_EQ(m.at("ssecast_publish_rate_limited_total"), 0);
     EXPECT_EQ(m.at("ssecast_publish_rate_buckets"), 0);
     EXPECT_EQ(m.hist("ssecast_channel_subscribers").count, 0);
+}
+
+namespace {
+
+// The fields of /proc/PID/stat after the command name: the first is field 3 of proc(5).
+std::vector<std::string> proc_stat_fields(pid_t pid) {
+    auto text = test::read_file("/proc/" + std::to_string(pid) + "/stat");
+    std::istringstream rest(text.substr(text.rfind(')') + 1));
+    std::vector<std::string> fields;
+    for (std::string f; rest >> f;) fields.push_back(f);
+    return fields;
+}
+
+// User and system CPU time of the process, as the kernel tells it to anyone.
+double cpu_seconds_of(pid_t pid) {
+    auto fields = proc_stat_fields(pid);
+    return static_cast<double>(std::stoull(fields.at(14 - 3)) + std::stoull(fields.at(15 - 3))) /
+           static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+// The process families under Prometheus' own names, types and HELP texts (those of its client
+// libraries' process collector), each checked against what the test sees of the daemon.
+TEST(Metrics, ProcessFamiliesHavePrometheusNamesAndTellTheTruth) {
+    auto wall = [] {
+        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    auto before_start = wall();
+    test::server s({"--threads", "2"});
+    auto after_start = wall();
+    scraper scrape(s.port());
+    auto m = scrape();
+    const std::map<std::string, std::pair<std::string, std::string>> expected = {
+        {"process_cpu_seconds_total",
+         {"counter", "Total user and system CPU time spent in seconds."}},
+        {"process_open_fds", {"gauge", "Number of open file descriptors."}},
+        {"process_max_fds", {"gauge", "Maximum number of open file descriptors."}},
+        {"process_resident_memory_bytes", {"gauge", "Resident memory size in bytes."}},
+        {"process_start_time_seconds",
+         {"gauge", "Start time of the process since unix epoch in seconds."}},
+    };
+    for (const auto& [name, type_and_help] : expected) {
+        const auto* f = m.find(name);
+        ASSERT_NE(f, nullptr) << name << " missing:\n" << scrape.text();
+        EXPECT_EQ(f->type, type_and_help.first) << name;
+        EXPECT_EQ(f->help, type_and_help.second) << name;
+        ASSERT_EQ(f->samples.size(), 1u) << name;
+        EXPECT_TRUE(f->samples[0].labels.empty()) << name;
+    }
+
+    // Started within the test's window (the boot time it is counted from is whole seconds).
+    EXPECT_GE(m.at("process_start_time_seconds"), before_start - 1);
+    EXPECT_LE(m.at("process_start_time_seconds"), after_start + 1);
+    // Resident memory: what /proc/PID/status says, give or take what changed between the reads.
+    auto status = test::read_file("/proc/" + std::to_string(s.pid()) + "/status");
+    auto vm_rss = std::stod(status.substr(status.find("VmRSS:") + 6)) * 1024;
+    EXPECT_GT(m.at("process_resident_memory_bytes"), vm_rss / 2);
+    EXPECT_LT(m.at("process_resident_memory_bytes"), vm_rss * 2);
+    // CPU time: between the kernel's figures just before and just after the scrape.
+    auto cpu_before = cpu_seconds_of(s.pid());
+    auto cpu = scrape().at("process_cpu_seconds_total");
+    auto cpu_after = cpu_seconds_of(s.pid());
+    EXPECT_GT(cpu, 0);
+    EXPECT_LE(cpu_before, cpu);
+    EXPECT_LE(cpu, cpu_after);
+
+    // The open-files limit, as the test sets it on the running daemon.
+    rlimit limit{};
+    ASSERT_EQ(prlimit(s.pid(), RLIMIT_NOFILE, nullptr, &limit), 0);
+    EXPECT_EQ(scrape().at("process_max_fds"), static_cast<double>(limit.rlim_cur));
+    rlimit lowered{3000, limit.rlim_max};
+    ASSERT_EQ(prlimit(s.pid(), RLIMIT_NOFILE, &lowered, nullptr), 0);
+    EXPECT_EQ(scrape().at("process_max_fds"), 3000);
+
+    // Open descriptors: one more per connection the test opens, back down when they close.
+    auto open_fds = [](const prom::exposition& e) { return e.at("process_open_fds"); };
+    auto idle = open_fds(scrape.until([&](const prom::exposition& e) {
+        return e.at("ssecast_connections") == 1;  // the scrape's own
+    }));
+    constexpr int streams = 40;
+    std::vector<std::unique_ptr<test::sse_client>> subs;
+    for (int i = 0; i < streams; ++i) {
+        subs.push_back(std::make_unique<test::sse_client>(s.port(), "/events?channel=fds"));
+        ASSERT_TRUE(subs.back()->wait_raw(":ok\n"));
+    }
+    auto busy =
+        scrape.until([&](const prom::exposition& e) { return open_fds(e) == idle + streams; });
+    EXPECT_EQ(open_fds(busy), idle + streams) << scrape.text();
+    subs.clear();
+    auto after = scrape.until([&](const prom::exposition& e) { return open_fds(e) == idle; });
+    EXPECT_EQ(open_fds(after), idle) << scrape.text();
 }
 
 // N events to M subscribers: the counters move by exactly that, the histograms count every

@@ -180,9 +180,36 @@ TEST(SubscribeApi, ConnectionLimitAnswersRetryForStreamsAnd503ForTheRest) {
     EXPECT_TRUE(over.wait_closed());
     ASSERT_TRUE(over.parser().retry().has_value());
     EXPECT_GE(*over.parser().retry(), 1000u);
-    auto res = test::request(s.port(), "GET", "/healthz");
-    EXPECT_EQ(res.status, 503);
+    // Readiness and the rest are refused; a health check is answered, so that a monitor does not
+    // restart a daemon that is only full.
+    auto ready = test::request(s.port(), "GET", "/readyz");
+    EXPECT_EQ(ready.status, 503);
+    EXPECT_EQ(json::parse(ready.body), json({{"error", "connection limit reached"}})) << ready.body;
+    EXPECT_EQ(test::request(s.port(), "GET", "/channels").status, 503);
+    auto health = test::request(s.port(), "GET", "/healthz");
+    EXPECT_EQ(health.status, 200) << health.body;
+    EXPECT_EQ(json::parse(health.body).at("status"), "ok") << health.body;
     EXPECT_TRUE(s.wait_for_log("connection limit reached"));
+}
+
+// Over the limit a health check gets its one answer and its connection is closed, though it asked
+// to keep it: it never stays open over the limit, nor lets anything else in.
+TEST(SubscribeApi, AHealthCheckOverTheConnectionLimitIsAnsweredThenClosed) {
+    test::server s({"--max-connections", "1"});
+    test::sse_client held(s.port(), "/events?channel=x");
+    ASSERT_TRUE(held.wait_raw(":ok\n"));
+    test::connection check(s.port());
+    check.send(test::format_request("GET", "/healthz", "", {}, true));
+    auto res = check.read_response();
+    EXPECT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(res.headers["Connection"], "close");
+    EXPECT_TRUE(check.wait_closed(10s));
+    EXPECT_TRUE(check.buffer().empty()) << check.buffer();
+    test::sse_client over(s.port(), "/events?channel=x");
+    EXPECT_TRUE(over.wait_closed());
+    EXPECT_NE(over.raw().find(": connection limit reached\n"), std::string::npos) << over.raw();
+    auto counters = json::parse(test::request(s.port(), "GET", "/healthz").body)["counters"];
+    EXPECT_EQ(counters["connections_refused"], 3) << counters;  // both checks and the stream
 }
 
 // Seen on the landed daemon: with the limit at 500, one of 500 simultaneous opens was told

@@ -87,6 +87,7 @@ void expect_same(const config& a, const config& b) {
     EXPECT_EQ(a.reconnect_delay, b.reconnect_delay);
     EXPECT_EQ(a.request_timeout, b.request_timeout);
     EXPECT_EQ(a.shutdown_timeout, b.shutdown_timeout);
+    EXPECT_EQ(a.drain_delay, b.drain_delay);
     EXPECT_EQ(a.metrics_per_channel, b.metrics_per_channel);
     EXPECT_EQ(a.metrics_access_any, b.metrics_access_any);
     EXPECT_EQ(a.access_log, b.access_log);
@@ -623,6 +624,17 @@ TEST(Config, StreamDurationCorsAndDemoPage) {
     EXPECT_EQ(accepted({"--max-stream-duration", "0"}).max_stream_duration, std::nullopt);
     EXPECT_EQ(accepted({}, {{"SSECAST_CORS_ORIGINS", "https://env.example"}}).cors_origins,
               std::vector<std::string>{"https://env.example"});
+}
+
+TEST(Config, DrainDelay) {
+    using namespace std::chrono_literals;
+    EXPECT_EQ(accepted({}).drain_delay, 0ms);
+    EXPECT_EQ(accepted({"--drain-delay", "2s"}).drain_delay, 2s);
+    EXPECT_EQ(accepted({"--drain-delay", "5m"}).drain_delay, 5min);
+    EXPECT_EQ(accepted({}, {{"SSECAST_DRAIN_DELAY", "1500ms"}}).drain_delay, 1500ms);
+    expect_invalid({"--drain-delay", "6m"},
+                   "--drain-delay = \"6m\": expected a duration from 0 to 5m");
+    expect_invalid({"--drain-delay", "soon"}, "--drain-delay");
 }
 
 TEST(Config, InvalidStreamDurationCorsAndBooleans) {

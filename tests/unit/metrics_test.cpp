@@ -1,6 +1,8 @@
 #include "ssecast/metrics/metrics.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "prometheus_text.hpp"
+#include "ssecast/metrics/process_metrics.hpp"
 
 namespace {
 
@@ -155,6 +158,29 @@ TEST(Exposition, DefaultBucketBoundsAreValid) {
     EXPECT_NO_THROW(histogram{ssecast::publish_to_write_bounds});
     EXPECT_TRUE(std::is_sorted(ssecast::channel_subscriber_bounds.begin(),
                                ssecast::channel_subscriber_bounds.end()));
+}
+
+// A counter that is not a count (CPU seconds) is written as a real number.
+TEST(Exposition, ARealCounter) {
+    exposition e;
+    e.real_counter("cpu_seconds_total", "CPU.", 1.25);
+    EXPECT_EQ(e.text(),
+              "# HELP cpu_seconds_total CPU.\n# TYPE cpu_seconds_total counter\n"
+              "cpu_seconds_total 1.25\n");
+}
+
+// The walk of the descriptor table (kernels before 6.2) and the count stat() gives (6.2 on, 0
+// before) agree, and both see descriptors come and go.
+TEST(ProcessMetrics, OpenDescriptorsCountedEitherWayAgree) {
+    auto walked = ssecast::walk_open_fds();
+    ASSERT_TRUE(walked.has_value());
+    EXPECT_EQ(ssecast::count_open_fds(), walked);
+    std::vector<int> extra;
+    for (int i = 0; i < 100; ++i) extra.push_back(open("/dev/null", O_RDONLY));
+    EXPECT_EQ(ssecast::walk_open_fds(), *walked + 100);
+    EXPECT_EQ(ssecast::count_open_fds(), *walked + 100);
+    for (int fd : extra) close(fd);
+    EXPECT_EQ(ssecast::walk_open_fds(), walked);
 }
 
 }  // namespace

@@ -47,6 +47,7 @@ class daemon final : public server_state, public connection_tracker {
 
     // server_state
     bool shutting_down() const override { return shutting_down_.load(std::memory_order_relaxed); }
+    bool draining() const override { return draining_.load(std::memory_order_relaxed); }
     std::size_t connections() const override {
         return connections_.load(std::memory_order_relaxed);
     }
@@ -84,6 +85,7 @@ class daemon final : public server_state, public connection_tracker {
     std::atomic<std::size_t> connections_{0};
     std::atomic<std::size_t> streams_{0};
     std::atomic<bool> shutting_down_{false};
+    std::atomic<bool> draining_{false};  // from SIGTERM on when --drain-delay is not 0
     // The loops have stopped and the connections are being destroyed with them: closing one must
     // no longer stop the loops (some are gone already).
     bool torn_down_ = false;
@@ -106,6 +108,8 @@ class daemon final : public server_state, public connection_tracker {
     std::unique_ptr<signal_receiver> signals_;
     std::unique_ptr<boost::asio::steady_timer> maintenance_timer_;
     std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;
+    // Runs --drain-delay after SIGTERM, before the shutdown.
+    std::unique_ptr<boost::asio::steady_timer> drain_timer_;
     std::thread reload_thread_;  // reads the files on SIGHUP
     bool reloading_ = false;     // worker 0's loop only
     bool reload_again_ = false;

@@ -50,6 +50,9 @@ struct config {
     std::chrono::milliseconds reconnect_delay{3'000};
     std::chrono::milliseconds request_timeout{30'000};
     std::chrono::milliseconds shutdown_timeout{5'000};
+    // On SIGTERM/SIGINT, /readyz answers 503 for this long while the daemon still serves
+    // everything (new connections too), so that a load balancer stops sending clients first.
+    std::chrono::milliseconds drain_delay{0};
     // Streams are ended (with a retry:) after this long, give or take 10%: clients reconnect and
     // spread over the instances. None: streams last as long as the client stays.
     std::optional<std::chrono::milliseconds> max_stream_duration;

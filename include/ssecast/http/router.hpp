@@ -27,8 +27,10 @@ struct route {
     http::verb method;
     access rule;
     handler handle;
-    // The handler answers even when the connection limit was reached (with a come-back-later);
-    // every other route then gets 503 (429 past --max-connections-per-ip).
+    // The handler answers even on a connection accepted over a limit (--max-connections, or
+    // --max-connections-per-ip): /events with a come-back-later, /healthz as always, so that a
+    // monitor does not restart a daemon that is only full. The connection is closed after that
+    // answer. Every other route then gets 503 (429 past --max-connections-per-ip).
     bool serves_over_capacity = false;
 };
 

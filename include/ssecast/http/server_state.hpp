@@ -12,6 +12,8 @@ namespace ssecast {
 class server_state {
   public:
     virtual bool shutting_down() const = 0;
+    // SIGTERM arrived and --drain-delay runs: everything is served, but /readyz says not ready.
+    virtual bool draining() const = 0;
     virtual std::size_t connections() const = 0;  // open client connections, streams included
     virtual std::size_t streams() const = 0;
     virtual std::chrono::steady_clock::duration uptime() const = 0;

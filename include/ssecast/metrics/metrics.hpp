@@ -93,6 +93,8 @@ class exposition {
     static constexpr const char* content_type = "text/plain; version=0.0.4; charset=utf-8";
 
     void counter(std::string_view name, std::string_view help, std::uint64_t value);
+    // A counter that is not a count, such as seconds of CPU time.
+    void real_counter(std::string_view name, std::string_view help, double value);
     // One counter family whose samples carry several labels: each sample is its (label, value)
     // pairs and its count.
     using label_set = std::vector<std::pair<std::string_view, std::string_view>>;

@@ -72,7 +72,8 @@ class event_stream final : public subscriber,
     std::size_t queue_limit_ = 0;
     std::uint64_t subscription_ = 0;
     std::uint64_t bytes_sent_ = 0;
-    std::uint64_t events_queued_ = 0;
+    std::uint64_t events_queued_ = 0;    // live ones
+    std::uint64_t events_replayed_ = 0;  // from the buffer, at the start
     std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point expires_ = std::chrono::steady_clock::time_point::max();
     // When the subscriber's JWT expires (max(): no token), and its exp in Unix seconds.
