@@ -60,7 +60,10 @@ const char* mode_name(publish_auth mode) {
 std::string trusted_list(const std::vector<ip_network>& proxies) {
     if (proxies.empty()) return "none";
     std::string out;
-    for (const auto& network : proxies) out += (out.empty() ? "" : ",") + network.to_string();
+    for (const auto& network : proxies) {
+        if (!out.empty()) out += ',';
+        out += network.to_string();
+    }
     return out;
 }
 
