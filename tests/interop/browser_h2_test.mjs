@@ -16,6 +16,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
+import { anyFailed, check, startDaemon, waitFor } from "./harness.mjs";
+
 const [binary] = process.argv.slice(2);
 if (!binary) {
   console.error("usage: node browser_h2_test.mjs SSECAST_BINARY");
@@ -27,39 +29,7 @@ const RENDER = path.join(path.dirname(fileURLToPath(import.meta.url)), "../commo
 const STREAMS = 10;
 const EVENTS = 5;
 
-let failed = false;
-function check(ok, what) {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failed = true;
-}
 
-// Polls `condition` (which may be async) every 50 ms until it holds or `ms` pass.
-async function waitFor(condition, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > deadline) {
-      console.log(`timed out after ${ms} ms waiting for ${what}`);
-      return false;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function startDaemon(args) {
-  const child = spawn(binary, ["--listen", "127.0.0.1:0", ...args], { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (d) => { log += d; });
-  const port = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("ssecast did not listen:\n" + log)), 20000);
-    child.stderr.on("data", () => {
-      const m = log.match(/listening on 127\.0\.0\.1:(\d+) /);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    child.on("exit", (code) => reject(new Error(`ssecast exited (${code}):\n${log}`)));
-  });
-  return { child, port, log: () => log };
-}
 
 // Two loopback ports nobody listens on right now (both bound at once: distinct).
 async function freePorts() {
@@ -146,7 +116,7 @@ async function openStreams(context, origin, channel) {
   return { page, protocol, opened, received };
 }
 
-const daemon = startDaemon(["--trusted-proxies", "127.0.0.1,::1", "--log-level", "info"]);
+const daemon = startDaemon(binary, ["--trusted-proxies", "127.0.0.1,::1", "--log-level", "info"]);
 let browser;
 const proxies = [];
 try {
@@ -202,7 +172,7 @@ try {
   for (const p of proxies) await p.stop();
   daemon.child.kill("SIGTERM");
 }
-if (failed) {
+if (anyFailed()) {
   console.log("daemon log:\n" + daemon.log());
   process.exit(1);
 }

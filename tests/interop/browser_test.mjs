@@ -10,13 +10,14 @@
 // The console at / has a test of its own: console_test.mjs.
 //
 //   node browser_test.mjs SSECAST_BINARY
-import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
+
+import { anyFailed, check, startDaemon, waitFor } from "./harness.mjs";
 
 const [binary] = process.argv.slice(2);
 if (!binary) {
@@ -25,24 +26,6 @@ if (!binary) {
 }
 const CHROMIUM = "/usr/bin/chromium";
 
-let failed = false;
-function check(ok, what) {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failed = true;
-}
-
-// Polls `condition` (which may be async) every 50 ms until it holds or `ms` pass.
-async function waitFor(condition, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > deadline) {
-      console.log(`timed out after ${ms} ms waiting for ${what}`);
-      return false;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // A page served from its own origin (a port of its own) that subscribes to the daemon across
 // origins and records what happens: the events without a type and of type update.
@@ -66,20 +49,6 @@ function originServer() {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
-function startDaemon(args) {
-  const child = spawn(binary, ["--listen", "127.0.0.1:0", ...args], { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (d) => { log += d; });
-  const port = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("ssecast did not listen:\n" + log)), 20000);
-    child.stderr.on("data", () => {
-      const m = log.match(/listening on 127\.0\.0\.1:(\d+) /);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    child.on("exit", (code) => reject(new Error(`ssecast exited (${code}):\n${log}`)));
-  });
-  return { child, port, log: () => log };
-}
 
 // An HS256 JWT, as an application's backend would mint it for its user.
 function mintJwt(claims, secret) {
@@ -102,7 +71,7 @@ async function publish(port, body, headers = {}) {
 const allowed = await originServer();
 const refused = await originServer();
 const allowedOrigin = `http://127.0.0.1:${allowed.address().port}`;
-const daemon = startDaemon(["--max-stream-duration", "1s", "--reconnect-delay", "1s",
+const daemon = startDaemon(binary, ["--max-stream-duration", "1s", "--reconnect-delay", "1s",
                             "--cors-origins", allowedOrigin, "--log-level", "info"]);
 let browser;
 let privateDaemon;
@@ -170,7 +139,7 @@ try {
   const secretDir = fs.mkdtempSync(path.join(os.tmpdir(), "ssecast-browser-"));
   const secretFile = path.join(secretDir, "jwt.secret");
   fs.writeFileSync(secretFile, secret + "\n", { mode: 0o600 });
-  privateDaemon = startDaemon(["--jwt-secret-file", secretFile, "--private-channels", "user:*",
+  privateDaemon = startDaemon(binary, ["--jwt-secret-file", secretFile, "--private-channels", "user:*",
                                "--jwt-leeway", "0s", "--cors-origins", allowedOrigin,
                                "--cors-credentials", "true", "--publish-auth", "loopback-or-token"]);
   const privatePort = await privateDaemon.port;
@@ -225,7 +194,7 @@ try {
   allowed.close();
   refused.close();
 }
-if (failed) {
+if (anyFailed()) {
   console.log("daemon log:\n" + daemon.log());
   if (privateDaemon) console.log("private channels daemon log:\n" + privateDaemon.log());
   process.exit(1);

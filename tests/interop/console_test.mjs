@@ -15,8 +15,9 @@
 // A screenshot of the console (after 4.) is written to the path given: docs/demo.png is one.
 //
 //   node console_test.mjs SSECAST_BINARY SCREENSHOT_PATH
-import { spawn } from "node:child_process";
 import { chromium } from "playwright-core";
+
+import { anyFailed, check, startDaemon, waitFor } from "./harness.mjs";
 
 const [binary, screenshotPath] = process.argv.slice(2);
 if (!binary || !screenshotPath) {
@@ -26,41 +27,9 @@ if (!binary || !screenshotPath) {
 const CHROMIUM = "/usr/bin/chromium";
 const HISTORY = 12;  // small, so that the resync row is in the screenshot
 
-let failed = false;
-function check(ok, what) {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failed = true;
-}
 
-// Polls `condition` (which may be async) every 50 ms until it holds or `ms` pass.
-async function waitFor(condition, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > deadline) {
-      console.log(`timed out after ${ms} ms waiting for ${what}`);
-      return false;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-function startDaemon(args) {
-  const child = spawn(binary, ["--listen", "127.0.0.1:0", ...args], { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (d) => { log += d; });
-  const port = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("ssecast did not listen:\n" + log)), 20000);
-    child.stderr.on("data", () => {
-      const m = log.match(/listening on 127\.0\.0\.1:(\d+) /);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    child.on("exit", (code) => reject(new Error(`ssecast exited (${code}):\n${log}`)));
-  });
-  return { child, port, log: () => log };
-}
-
-const daemon = startDaemon(["--max-stream-duration", "1s", "--reconnect-delay", "1s",
+const daemon = startDaemon(binary, ["--max-stream-duration", "1s", "--reconnect-delay", "1s",
                             "--history", String(HISTORY), "--log-level", "info"]);
 const count = (re) => (daemon.log().match(re) || []).length;
 let browser;
@@ -233,7 +202,7 @@ try {
   if (browser) await browser.close();
   daemon.child.kill("SIGTERM");
 }
-if (failed) {
+if (anyFailed()) {
   console.log("daemon log:\n" + daemon.log());
   process.exit(1);
 }
