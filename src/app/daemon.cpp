@@ -13,7 +13,7 @@
 #include "ssecast/app/logging.hpp"
 #include "ssecast/app/service_manager.hpp"
 #include "ssecast/app/signal_receiver.hpp"
-#include "ssecast/backend/memory/memory_broker.hpp"
+#include "ssecast/backend/memory/memory_storage.hpp"
 #include "ssecast/config/value_parsers.hpp"
 #include "ssecast/version.hpp"
 
@@ -82,15 +82,9 @@ daemon::daemon(config cfg, std::function<std::variant<config, config_exit>()> re
                        : std::max<std::size_t>(1, std::thread::hardware_concurrency());
     for (std::size_t i = 0; i < threads; ++i)
         workers_.push_back(std::make_unique<worker>(*this, i));
-    memory_broker_options options;
-    options.history = config_.history;
-    options.max_age = config_.history_max_age;
-    options.max_channels = config_.max_channels;
-    options.channel_grace = config_.channel_grace;
-    options.epoch = run_epoch();
-    for (auto& w : workers_) options.shards.push_back(w->io().get_executor());
-    broker_ = std::make_unique<memory_broker>(std::move(options));
-    services_.emplace(config_, *broker_, counters_, *this, routes_, limits_);
+    std::vector<asio::any_io_executor> executors;
+    for (auto& w : workers_) executors.push_back(w->io().get_executor());
+    hub_ = std::make_unique<hub>(std::move(executors));
     auto& io = workers_.front()->io();
     signals_ = std::make_unique<signal_receiver>(io);
     maintenance_timer_ = std::make_unique<asio::steady_timer>(io);
@@ -104,7 +98,9 @@ daemon::~daemon() {
     // the connections still pending in its loop, one worker after the other. A connection destroyed
     // with its worker unsubscribes from the broker and gives back its slot; it touches no other
     // worker (torn_down_ keeps the last one from stopping loops that are gone), and the broker,
-    // declared before the workers, goes last.
+    // declared before the workers, goes last. The backend finishes its publishes first, while
+    // the loops their completions are posted to still exist.
+    if (storage_) storage_->stop();
     listener_.reset();
     signals_.reset();
     maintenance_timer_.reset();
@@ -114,6 +110,19 @@ daemon::~daemon() {
     if (reload_thread_.joinable()) reload_thread_.join();
     torn_down_ = true;
     for (auto& w : workers_) w.reset();
+}
+
+bool daemon::open_storage() {
+    memory_storage_options options;
+    options.history = config_.history;
+    options.max_age = config_.history_max_age;
+    options.max_channels = config_.max_channels;
+    options.channel_grace = config_.channel_grace;
+    options.epoch = run_epoch();
+    storage_ = std::make_unique<memory_storage>(std::move(options), *hub_);
+    broker_ = std::make_unique<broker>(*storage_, *hub_);
+    services_.emplace(config_, *broker_, counters_, *this, routes_, limits_);
+    return true;
 }
 
 bool daemon::open_listener() {
@@ -145,6 +154,7 @@ int daemon::run() {
         spdlog::critical("invalid configuration: {}", *problem);
         return 2;
     }
+    if (!open_storage()) return 3;
     connection_limit_ = connection_capacity(config_.max_connections);
     if (!open_listener()) return 1;
     auto bound = listener_->local_endpoint();

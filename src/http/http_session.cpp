@@ -154,6 +154,20 @@ void http_session::on_parsed(request_reader::outcome outcome) {
         next->start(std::move(stream->last_event_id), stream->extra_headers, stream->token_expires);
         return;
     }
+    if (auto* later = std::get_if<deferred>(&routed)) {
+        // No deadline while the backend works: nothing is read or written meanwhile, and the
+        // backend answers (or fails) within its own limits.
+        deadline_ = clock::time_point::max();
+        auto start = std::move(later->start);
+        start([self = shared_from_this(), headers = std::move(later->extra_headers),
+               close = later->close, method = std::string(req.method_string()),
+               target = std::string(req.target())](reply r) {
+            r.extra_headers += headers;
+            if (close) r.keep_alive = false;
+            self->send(std::move(r), method, target);
+        });
+        return;
+    }
     send(std::get<reply>(std::move(routed)), std::string(req.method_string()),
          std::string(req.target()));
 }
@@ -173,6 +187,7 @@ std::optional<answer> http_session::route(const request& req, bool header_only) 
                         owner_.metrics(),
                         credentials,
                         services_.limits,
+                        socket_.get_executor(),
                         over_capacity_,
                         over_address_limit_};
     if (!header_only) return services_.routes.dispatch(ctx);

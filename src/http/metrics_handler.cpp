@@ -1,4 +1,4 @@
-#include "ssecast/backend/broker.hpp"
+#include "ssecast/fanout/broker.hpp"
 #include "ssecast/config/config.hpp"
 #include "ssecast/http/abuse_limits.hpp"
 #include "ssecast/http/handlers.hpp"

@@ -121,6 +121,9 @@ answer router::dispatch(handler_context& ctx) const {
                         : std::get<const route*>(admitted)->handle(ctx);
     if (auto* stream = std::get_if<stream_request>(&routed)) {
         stream->extra_headers = std::move(cors_headers);
+    } else if (auto* later = std::get_if<deferred>(&routed)) {
+        later->extra_headers = std::move(cors_headers);
+        later->close = ctx.over_capacity || ctx.over_address_limit;
     } else {
         auto& r = std::get<reply>(routed);
         r.extra_headers += cors_headers;

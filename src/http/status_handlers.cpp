@@ -1,6 +1,6 @@
 #include <nlohmann/json.hpp>
 
-#include "ssecast/backend/broker.hpp"
+#include "ssecast/fanout/broker.hpp"
 #include "ssecast/http/abuse_limits.hpp"
 #include "ssecast/http/handlers.hpp"
 #include "ssecast/http/server_state.hpp"

@@ -11,7 +11,7 @@
 #include <span>
 #include <utility>
 
-#include "ssecast/backend/broker.hpp"
+#include "ssecast/fanout/broker.hpp"
 #include "ssecast/config/config.hpp"
 #include "ssecast/metrics/metrics.hpp"
 #include "ssecast/metrics/server_counters.hpp"
@@ -96,7 +96,29 @@ void event_stream::start(std::optional<std::string> last_event_id, const std::st
     ++owner_.counters().streams_started;
     // Subscribe before a byte goes out: once the client sees the stream open it may publish, and
     // that event must reach it (live events are handed over later on this thread, after these).
-    auto begin = owner_.store().subscribe(channels_, last_event_id, *this, owner_.shard());
+    auto self = shared_from_this();
+    owner_.store().subscribe(
+        channels_, last_event_id, *this, owner_.shard(), owner_.settings().max_queue,
+        socket_.get_executor(),
+        [self, resumed = last_event_id.has_value(), extra_headers](subscription_start begin) {
+            self->started(std::move(begin), resumed, extra_headers);
+        },
+        [self] {
+            // More went live while the backlog was read than the queue may hold: the client
+            // resumes from the last event of its backlog.
+            self->finish(jittered_retry(self->owner_.settings().reconnect_delay),
+                         "live events overflowed --max-queue while the backlog was read");
+        });
+}
+
+void event_stream::started(subscription_start begin, bool resumed,
+                           const std::string& extra_headers) {
+    if (closed_) {
+        // Closed (shutdown) while the backlog was read.
+        if (!begin.error) owner_.store().unsubscribe(begin.subscription);
+        return;
+    }
+    responding_ = true;
     append(response_header(extra_headers));
     // The first bytes of the body go out at once, so clients and proxies see the stream open. A
     // client with no resume point gets one (an id with no data sets EventSource's lastEventId
@@ -104,15 +126,18 @@ void event_stream::start(std::optional<std::string> last_event_id, const std::st
     // was published meanwhile instead of losing it.
     auto prelude =
         ":ok\nretry: " + std::to_string(owner_.settings().reconnect_delay.count()) + "\n";
-    if (!last_event_id && begin.accepted) prelude += "id: " + begin.position + "\n";
+    if (!resumed && !begin.error) prelude += "id: " + begin.position + "\n";
     append(std::make_shared<const std::string>(prelude + "\n"));
-    if (!begin.accepted) {
-        finish(jittered_retry(owner_.settings().reconnect_delay), "channel limit reached");
+    if (begin.error) {
+        // EventSource retries only after a 200: the stream opens and tells it when to come back.
+        finish(jittered_retry(owner_.settings().reconnect_delay),
+               begin.error == store_errc::channel_limit ? "channel limit reached"
+                                                        : "storage unavailable");
         return;
     }
     subscription_ = begin.subscription;
     subscribed_ = true;
-    // Replayed events are held by the channel rings already; they do not count against the
+    // Replayed events are held by the history already; they do not count against the
     // subscriber's queue limit, which only bounds what piles up on top of them.
     std::size_t backlog_bytes = 0;
     for (const auto& f : begin.backlog) backlog_bytes += f->size();
@@ -120,9 +145,8 @@ void event_stream::start(std::optional<std::string> last_event_id, const std::st
     for (const auto& f : begin.backlog) append(f);
     events_replayed_ = begin.replayed;
     write_queued();
-    spdlog::debug("stream open peer={} channels={} last_event_id={} replayed={} resync={}", peer_,
-                  fmt::join(channels_, ","), last_event_id.value_or("-"), begin.replayed,
-                  begin.resync);
+    spdlog::debug("stream open peer={} channels={} replayed={} resync={}", peer_,
+                  fmt::join(channels_, ","), begin.replayed, begin.resync);
     watch_peer();
 }
 
@@ -161,6 +185,7 @@ void event_stream::send_now() {
 }
 
 void event_stream::heartbeat() {
+    if (!responding_) return;
     if (append_bounded(heartbeat_frame())) owner_.sends().schedule(*this);
 }
 
@@ -194,6 +219,8 @@ bool event_stream::append_bounded(const frame& f) {
 
 void event_stream::finish(std::chrono::milliseconds retry, const char* reason) {
     if (finishing_ || closed_) return;
+    // Still waiting for the backlog: no response has begun, so there is nothing to end politely.
+    if (!responding_) return close(reason);
     enqueue(make_retry_frame(retry));
     finishing_ = true;
     finish_reason_ = reason;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a folder of src/ (or include/ssecast/) includes a header it must not see: the layers
-# run one way (see src/CMakeLists.txt), storage never sees HTTP, HTTP sees the broker interface but
-# no broker, and nothing below app/ sees the daemon.
+# run one way (see src/CMakeLists.txt), storage never sees HTTP nor the hub, HTTP sees the broker
+# (fanout/) but no backend, and nothing below app/ sees the daemon.
 #   tests/architecture/layers.sh SOURCE_DIR
 set -euo pipefail
 root=${1:?usage: layers.sh SOURCE_DIR}
@@ -12,10 +12,11 @@ declare -A allowed=(
   [metrics]=""
   [auth]="core/"
   [config]="auth/channel_pattern.hpp"
-  [sse]="sse/ backend/broker.hpp backend/subscriber.hpp config/ metrics/ core/"
-  [backend]="core/ sse/sse_frame.hpp"
-  [http]="sse/ core/ backend/broker.hpp backend/subscriber.hpp config/ metrics/ auth/"
-  [app]="app/ http/ sse/ core/ backend/ config/ metrics/ auth/"
+  [sse]="sse/ fanout/broker.hpp fanout/subscriber.hpp config/ metrics/ core/"
+  [backend]="core/ sse/sse_frame.hpp metrics/"
+  [fanout]="backend/storage.hpp core/ sse/sse_frame.hpp"
+  [http]="sse/ core/ fanout/broker.hpp fanout/subscriber.hpp config/ metrics/ auth/"
+  [app]="app/ http/ sse/ core/ backend/ fanout/ config/ metrics/ auth/"
 )
 
 violations=0

@@ -10,6 +10,7 @@
 // error; a stream is only started for valid channels; a token never survives redaction.
 
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -23,7 +24,9 @@
 #include "fuzz_check.hpp"
 #include "ssecast/auth/authenticator.hpp"
 #include "ssecast/auth/credential_checker.hpp"
-#include "ssecast/backend/memory/memory_broker.hpp"
+#include "ssecast/backend/memory/memory_storage.hpp"
+#include "ssecast/fanout/broker.hpp"
+#include "ssecast/fanout/hub.hpp"
 #include "ssecast/config/config.hpp"
 #include "ssecast/core/validation.hpp"
 #include "ssecast/http/abuse_limits.hpp"
@@ -81,8 +84,11 @@ struct world {
 
     config settings;
     // Small, so that a run of millions of publishes stays within the fuzzer's memory limit.
-    memory_broker store{
-        memory_broker_options{8, std::nullopt, 256, std::chrono::milliseconds(0), 1, {}}};
+    hub fanout{{}};
+    memory_storage history{
+        memory_storage_options{8, std::nullopt, 256, std::chrono::milliseconds(0), 1}, fanout};
+    broker store{history, fanout};
+    boost::asio::io_context io;  // where deferred answers would complete (memory: inline)
     authenticator credentials;
     std::unique_ptr<credential_checker> checker;
     std::unique_ptr<abuse_limits> limits;
@@ -158,7 +164,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                 *w.checker);
                 handler_context ctx{req,       who,         w.store,   w.settings,
                                     w.state,   w.counters,  w.metrics, credentials,
-                                    *w.limits, false,       false};
+                                    *w.limits, w.io.get_executor(), false, false};
                 if (!header_only) return w.routes->dispatch(ctx);
                 if (auto refusal = w.routes->precheck(ctx)) return answer(std::move(*refusal));
                 return std::nullopt;
@@ -171,6 +177,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             auto req = reader.take();
             auto answered = *route(req, false);
+            if (auto* later = std::get_if<deferred>(&answered)) {
+                // The memory backend answers at once, inside start().
+                std::optional<reply> late;
+                later->start([&](reply r) { late = std::move(r); });
+                FUZZ_CHECK(late.has_value());
+                answered = std::move(*late);
+            }
             if (auto* r = std::get_if<reply>(&answered)) {
                 check_reply(*r);
                 if (!r->keep_alive) return 0;

@@ -14,7 +14,7 @@
 #include "ssecast/app/signal_receiver.hpp"
 #include "ssecast/app/worker.hpp"
 #include "ssecast/auth/authenticator.hpp"
-#include "ssecast/backend/broker.hpp"
+#include "ssecast/fanout/broker.hpp"
 #include "ssecast/config/config.hpp"
 #include "ssecast/http/abuse_limits.hpp"
 #include "ssecast/http/router.hpp"
@@ -68,6 +68,8 @@ class daemon final : public server_state, public connection_tracker {
     void closed(bool stream) override;
 
   private:
+    // The backend --data-dir asks for; false (logged) when it cannot be used.
+    bool open_storage();
     bool open_listener();
     void on_signal(int signo);
     void begin_shutdown();
@@ -94,6 +96,8 @@ class daemon final : public server_state, public connection_tracker {
     std::size_t connection_limit_ = 0;
     std::size_t next_worker_ = 0;
     // Declared before the workers: connections destroyed with a worker's loop unsubscribe.
+    std::unique_ptr<hub> hub_;
+    std::unique_ptr<storage> storage_;  // opened by run(): --data-dir may be refused
     std::unique_ptr<broker> broker_;
     // Before the workers: each has a checker that reads it.
     authenticator credentials_;

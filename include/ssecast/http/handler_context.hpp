@@ -1,6 +1,8 @@
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -39,8 +41,20 @@ struct access_grant {
     std::string identity;
 };
 
-// What a handler answers: a plain reply, or an event stream to start.
-using answer = std::variant<reply, stream_request>;
+// Sends the answer to a request that was answered later; called once, on the session's thread.
+using responder = std::function<void(reply)>;
+
+// An answer that comes later (the backend stores the events first): the session calls `start`
+// with its responder, and reads no further request until the answer is out, so pipelined
+// answers keep their order.
+struct deferred {
+    std::function<void(responder)> start;
+    std::string extra_headers;  // for the reply, e.g. CORS; complete lines (set by the router)
+    bool close = false;         // close the connection after the reply (set by the router)
+};
+
+// What a handler answers: a plain reply, an event stream to start, or a reply to come.
+using answer = std::variant<reply, stream_request, deferred>;
 
 // What a handler gets: the request, who sent it, and the few parts of the daemon handlers use.
 struct handler_context {
@@ -53,6 +67,7 @@ struct handler_context {
     worker_metrics& metrics;           // of the worker serving the request
     request_credentials& credentials;  // verified on first use
     abuse_limits& limits;              // shared by every worker
+    boost::asio::any_io_executor executor;  // the session's: where deferred answers complete
     bool over_capacity = false;  // the connection limit was reached when this one was accepted
     // The client's address has more connections than --max-connections-per-ip: refuse (come
     // back later on /events, 429 elsewhere) and close.

@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "ssecast/backend/subscriber.hpp"
+#include "ssecast/fanout/broker.hpp"
+#include "ssecast/fanout/subscriber.hpp"
 #include "ssecast/metrics/connection_slot.hpp"
 #include "ssecast/sse/send_scheduler.hpp"
 #include "ssecast/sse/sse_frame.hpp"
@@ -47,6 +48,8 @@ class event_stream final : public subscriber,
     void finish(std::chrono::milliseconds retry, const char* reason);
 
   private:
+    // The subscription is made and its backlog read (or refused): the response goes out.
+    void started(subscription_start begin, bool resumed, const std::string& extra_headers);
     // Queues within the subscriber's byte limit; past it, disconnects the subscriber.
     bool append_bounded(const frame& f);
     bool enqueue(const frame& f);
@@ -87,6 +90,7 @@ class event_stream final : public subscriber,
     std::chrono::steady_clock::time_point in_flight_published_ =
         std::chrono::steady_clock::time_point::max();
     bool subscribed_ = false;
+    bool responding_ = false;  // the response has begun (the backlog was read)
     bool writing_ = false;
     bool finishing_ = false;  // no more events; close once the queue is written
     bool closed_ = false;
