@@ -11,11 +11,13 @@ build_only=0
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libsystemd-dev help2man libjwt-dev libssl-dev libtomlplusplus-dev
+  libsystemd-dev help2man libjwt-dev libssl-dev libtomlplusplus-dev libsqlite3-dev
 )
 if ((!build_only)); then
   # systemd provides systemd-analyze, which the tests run on the unit files.
   packages+=(libgtest-dev libgmock-dev systemd curl ca-certificates python3 util-linux)
+  # The sqlite3 shell: README shows how to read the history with it.
+  packages+=(sqlite3)
   # cpack's DEB generator runs dpkg-shlibdeps only where `file` exists (the .deb and its test).
   packages+=(file)
   # The fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, and

@@ -13,6 +13,7 @@
 #include "ssecast/app/logging.hpp"
 #include "ssecast/app/service_manager.hpp"
 #include "ssecast/app/signal_receiver.hpp"
+#include "ssecast/backend/durable/durable_storage.hpp"
 #include "ssecast/backend/memory/memory_storage.hpp"
 #include "ssecast/config/value_parsers.hpp"
 #include "ssecast/version.hpp"
@@ -119,7 +120,32 @@ bool daemon::open_storage() {
     options.max_channels = config_.max_channels;
     options.channel_grace = config_.channel_grace;
     options.epoch = run_epoch();
-    storage_ = std::make_unique<memory_storage>(std::move(options), *hub_);
+    if (!config_.data_dir) {
+        storage_ = std::make_unique<memory_storage>(std::move(options), *hub_);
+    } else {
+        durable_options durable{std::move(options), {}};
+        durable.journal.dir = *config_.data_dir;
+        auto policy = config_.fsync == fsync_mode::always  ? fsync_policy::always
+                      : config_.fsync == fsync_mode::batch ? fsync_policy::batch
+                                                           : fsync_policy::off;
+        durable.journal.fsync = policy;
+        durable.journal.fsync_interval = config_.fsync_interval;
+        durable.journal.new_epoch = durable.memory.epoch;
+        try {
+            auto started = std::chrono::steady_clock::now();
+            auto opened = std::make_unique<durable_storage>(std::move(durable), *hub_);
+            spdlog::info("history: {} events read back from {}/ssecast.db in {:.3f}s, epoch {}, "
+                         "fsync={}",
+                         opened->restored(), *config_.data_dir,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                             .count(),
+                         opened->epoch(), to_string(policy));
+            storage_ = std::move(opened);
+        } catch (const journal_error& e) {
+            spdlog::critical("cannot use --data-dir {}: {}", *config_.data_dir, e.what());
+            return false;
+        }
+    }
     broker_ = std::make_unique<broker>(*storage_, *hub_);
     services_.emplace(config_, *broker_, counters_, *this, routes_, limits_);
     return true;

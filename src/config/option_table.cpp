@@ -241,6 +241,19 @@ std::vector<option> make_table() {
                                 "buffered events older than this are dropped; 0: kept until "
                                 "pushed out by --history",
                                 &config::history_max_age, 1s, 24h * 365));
+    t.push_back(text("data-dir", "DIR",
+                     "keep the history in an SQLite database in DIR, so that restarts lose "
+                     "nothing; unset: in memory only",
+                     &config::data_dir));
+    t.push_back(choice<fsync_mode>(
+        "fsync", "POLICY", "always",
+        "with --data-dir, when a stored event is on disk: always (before its 200), batch (within "
+        "--fsync-interval) or off (when the OS writes it)",
+        &config::fsync,
+        {{"always", fsync_mode::always}, {"batch", fsync_mode::batch}, {"off", fsync_mode::off}}));
+    t.push_back(duration("fsync-interval", "100ms",
+                         "with --fsync batch, the longest a stored event waits to be synced",
+                         &config::fsync_interval, 1ms, 10s));
     t.push_back(
         size("max-body", "64KiB", "largest POST /notify body", &config::max_body, 1024, 64u << 20));
     t.push_back(size("max-queue", "1MiB",

@@ -113,6 +113,8 @@ std::string render(const handler_context& ctx) {
                   "Time from the publish of the oldest live event in a stream write to the moment "
                   "the whole write was handed to the kernel.",
                   totals.publish_to_write);
+    // --- the backend's own: with --data-dir, the database's commits ---
+    ctx.store.write_metrics(out);
     // --- abuse limits ---
     const auto& limits = ctx.limits;
     out.counter("ssecast_connections_per_ip_refused_total",

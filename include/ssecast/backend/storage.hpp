@@ -17,6 +17,8 @@
 
 namespace ssecast {
 
+class exposition;
+
 // Why a backend refused a publish or a subscription. Each has one HTTP answer (README, "Errors").
 enum class store_errc {
     channel_limit = 1,  // --max-channels: 503, nothing published
@@ -113,6 +115,8 @@ class storage {
     // Before the event loops are gone: finishes the publishes under way (their completions are
     // posted, or dropped with the loops) and takes no more. subscribe() and unwatch() still work.
     virtual void stop() = 0;
+    // Its own /metrics families, if it has any.
+    virtual void write_metrics(exposition&) const {}
 };
 
 }  // namespace ssecast

@@ -18,6 +18,8 @@ namespace ssecast {
 
 // text: "TIME LEVEL MESSAGE" lines; json: one {"time","level","message"} object per line.
 enum class log_format { text, json };
+// --fsync (README, "Durability").
+enum class fsync_mode { always, batch, off };
 
 // Who may publish (and use /channels and /metrics): local clients, holders of a valid credential,
 // or either.
@@ -42,6 +44,9 @@ struct config {
     std::chrono::milliseconds heartbeat{15'000};
     std::size_t history = 1000;
     std::optional<std::chrono::milliseconds> history_max_age;  // none: events expire by count only
+    std::optional<std::string> data_dir;  // none: the history is kept in memory only
+    ssecast::fsync_mode fsync = ssecast::fsync_mode::always;
+    std::chrono::milliseconds fsync_interval{100};
     std::size_t max_body = 64 * 1024;
     std::size_t max_queue = 1024 * 1024;
     std::size_t max_connections = 100'000;

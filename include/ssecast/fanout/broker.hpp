@@ -85,6 +85,8 @@ class broker {
     channel_census census(std::span<const std::size_t> bounds, std::size_t busiest) const;
     // Why the backend cannot take publishes and subscriptions now; nothing when it can.
     std::optional<std::string> unavailable() const { return backend_.unavailable(); }
+    // The backend's own /metrics families.
+    void write_metrics(exposition& out) const { backend_.write_metrics(out); }
 
   private:
     storage& backend_;
