@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -282,6 +283,34 @@ TEST(Durability, FullDiskAnswers503AndRecovers) {
     ASSERT_TRUE(watcher.wait_events(static_cast<std::size_t>(accepted) + 1));
     EXPECT_EQ(watcher.events().back().data, "after");
     EXPECT_EQ(watcher.events().size(), static_cast<std::size_t>(accepted) + 1);
+}
+
+// The file holds what the history holds: 4000 events of 1 KiB on a channel that keeps 50 leave a
+// database of about that much, not of 4 MB, once the periodic checkpoint has run.
+TEST(Durability, DatabaseSizeStaysBoundedByTheHistory) {
+    test::temp_dir data;
+    test::server s(args_for(data.root(), "off", {"--history", "50"}));
+    test::publisher pub(s.port());
+    std::string payload(1024, 'k');
+    for (int i = 0; i < 4000; ++i) {
+        auto batch = json::array();
+        batch.push_back({{"channel", "big"}, {"data", payload}});
+        ASSERT_EQ(pub.post(batch.dump()).status, 200);
+    }
+    auto size = [&] {
+        auto text = test::request(s.port(), "GET", "/metrics").body;
+        auto at = text.find("\nssecast_storage_database_bytes ");
+        return at == std::string::npos ? ~0ull : std::stoull(text.substr(at + 32));
+    };
+    std::uint64_t seen = 0;
+    EXPECT_TRUE(test::eventually([&] { return (seen = size()) < 512 * 1024; }, 15s))
+        << "database + WAL still " << seen << " bytes";
+    std::uintmax_t files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(data.root()))
+        files += entry.is_regular_file() ? entry.file_size() : 0;
+    EXPECT_LT(files, 1024u * 1024u) << "on disk";
+    std::cout << "steady-state size with --history 50 x 1 KiB after 4000 events: " << seen
+              << " bytes (database + WAL), " << files << " bytes in the directory\n";
 }
 
 TEST(Durability, MetricsShowTheCommits) {

@@ -174,6 +174,8 @@ struct sqlite_journal::impl {
     void run();
     void commit(std::deque<op>& ops);
     void idle();
+    // Every few seconds: an incremental vacuum step after trims, and a WAL checkpoint.
+    void housekeeping(clock::time_point now);
 };
 
 void sqlite_journal::impl::run() {
@@ -297,6 +299,8 @@ void sqlite_journal::impl::commit(std::deque<op>& ops) {
     for (auto& o : ops) {
         if (o.done) o.done(failed);
     }
+    // Under a steady load the writer is never idle: the file is looked after here too.
+    housekeeping(clock::now());
 }
 
 void sqlite_journal::impl::idle() {
@@ -330,18 +334,21 @@ void sqlite_journal::impl::idle() {
             exec("ROLLBACK");
         }
     }
+    housekeeping(now);
+}
+
+void sqlite_journal::impl::housekeeping(clock::time_point now) {
+    if (now - last_checkpoint < checkpoint_every) return;
+    last_checkpoint = now;
     if (trimmed) {
         // Pages freed by trims go back to the file system a few at a time.
         trimmed = false;
         auto sql = "PRAGMA incremental_vacuum(" + std::to_string(vacuum_pages) + ")";
         exec(sql.c_str());
     }
-    if (now - last_checkpoint >= checkpoint_every) {
-        // Keeps the WAL from growing: readers never hold it (there are none but this thread).
-        exec("PRAGMA wal_checkpoint(TRUNCATE)");
-        last_checkpoint = now;
-        refresh_size();
-    }
+    // The WAL back to empty: nothing else reads the database here, so the checkpoint completes.
+    exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    refresh_size();
 }
 
 sqlite_journal::sqlite_journal(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
