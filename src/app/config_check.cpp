@@ -1,6 +1,7 @@
 #include "ssecast/app/config_check.hpp"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "ssecast/version.hpp"
 
@@ -40,6 +41,14 @@ int check_config(const config& cfg, std::ostream& out, std::ostream& err) {
     auto loaded = credential_set::load(credential_sources_of(cfg));
     if (auto* problem = std::get_if<load_error>(&loaded)) {
         err << "ssecast: invalid configuration:\n" << problem->message << "\n";
+        return 2;
+    }
+    // The database itself is the daemon's to open (it may be in use right now); its place must
+    // exist, or the start would fail with exit code 3.
+    std::error_code ec;
+    if (cfg.data_dir && !std::filesystem::is_directory(*cfg.data_dir, ec)) {
+        err << "ssecast: invalid configuration:\n--data-dir " << *cfg.data_dir
+            << ": no such directory\n";
         return 2;
     }
     out << "# ssecast " << version << ": the configuration is valid\n"

@@ -81,3 +81,15 @@ TEST(CheckConfig, RefusesWhatTheDaemonWouldRefuse) {
 }
 
 }  // namespace
+
+// The daemon would exit 3 on a --data-dir that does not exist; the check says so first.
+TEST(CheckConfig, RefusesAMissingDataDirectory) {
+    auto dir = test::make_temp_dir();
+    auto r = test::run_ssecast({"--check-config", "--data-dir", (dir / "absent").string()});
+    EXPECT_EQ(r.status.code, 2);
+    EXPECT_NE(r.err.find("absent: no such directory"), std::string::npos) << r.err;
+    r = test::run_ssecast({"--check-config", "--data-dir", dir.string(), "--fsync", "batch"});
+    EXPECT_EQ(r.status.code, 0) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "ssecast.db")) << "the check opens no database";
+    std::filesystem::remove_all(dir);
+}
