@@ -324,6 +324,13 @@ TEST(Durability, MetricsShowTheCommits) {
           "ssecast_storage_events_committed_total 3"}) {
         EXPECT_NE(text.find(family), std::string::npos) << family;
     }
+    // Private channels' events are in there: only the daemon's user may read them.
+    for (const char* name : {"ssecast.db", "ssecast.db-wal"}) {
+        auto perms = std::filesystem::status(data.root() / name).permissions();
+        EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+                  std::filesystem::perms::none)
+            << name;
+    }
 }
 
 }  // namespace

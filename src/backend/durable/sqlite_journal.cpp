@@ -1,7 +1,12 @@
 #include "ssecast/backend/durable/sqlite_journal.hpp"
 
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <array>
 #include <condition_variable>
@@ -384,6 +389,13 @@ std::pair<std::unique_ptr<sqlite_journal>, journal_contents> sqlite_journal::ope
     auto refuse = [&](const std::string& why) -> journal_error {
         return journal_error(name + ": " + why);
     };
+    if (created) {
+        // The history may hold private channels' events: the owner's alone, whatever the umask.
+        // SQLite gives the WAL and its index the database file's mode.
+        int fd = ::open(name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0) throw refuse(std::string("cannot create: ") + std::strerror(errno));
+        ::close(fd);
+    }
     if (sqlite3_open_v2(name.c_str(), &s.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                         nullptr) != SQLITE_OK) {
         throw refuse(s.db != nullptr ? s.error_text() : "cannot open");
