@@ -1,12 +1,22 @@
 #include "ssecast/fanout/broker.hpp"
 
+#include <algorithm>
+
 namespace ssecast {
 
-void broker::subscribe(const std::vector<std::string>& channels,
+void broker::subscribe(const std::vector<std::string>& named,
                        std::optional<std::string_view> last_event_id, subscriber& sink,
                        std::size_t worker, std::size_t held_limit,
                        const boost::asio::any_io_executor& ex, start_handler started,
                        std::function<void()> lost) {
+    // A channel named twice is one subscription to it (the hub and the watcher counts want them
+    // distinct).
+    std::vector<std::string> channels;
+    channels.reserve(named.size());
+    for (const auto& name : named) {
+        if (std::find(channels.begin(), channels.end(), name) == channels.end())
+            channels.push_back(name);
+    }
     // The handoff (docs/design/backend.md): registered with the hub before the backlog is read,
     // so an event stored after the read's head reaches the sink, and one up to it is dropped.
     auto id = hub_.add(channels, sink, worker, held_limit);
@@ -70,6 +80,15 @@ channel_census broker::census(std::span<const std::size_t> bounds, std::size_t b
     // The backend's channels that no one here subscribes to have 0 subscribers: under every bound.
     auto idle = all > spread.channels ? all - spread.channels : 0;
     for (auto& n : out.at_most) n += idle;
+    if (out.busiest.size() < busiest && idle > 0) {
+        // Fewer channels with subscribers than asked for: the rest, with 0, by name.
+        auto infos = backend_.channels();
+        hub_.count_subscribers(infos);
+        for (auto& info : infos) {
+            if (out.busiest.size() >= busiest) break;
+            if (info.subscribers == 0) out.busiest.emplace_back(std::move(info.name), 0);
+        }
+    }
     return out;
 }
 

@@ -139,6 +139,7 @@ void hub::deliver(std::size_t index, const std::vector<delivery>& work) {
             auto it = w.subscribers.find(channel_id);
             if (it == w.subscribers.end()) continue;
             for (auto* sub : it->second) {
+                if (sub->overflowed) continue;  // the hand-over was given up: nothing more goes out
                 if (sub->last_seq >= d.seq) continue;  // in its backlog, or sent via another channel
                 sub->last_seq = d.seq;
                 if (!sub->live) {

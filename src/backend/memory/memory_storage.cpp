@@ -51,13 +51,18 @@ std::optional<std::vector<std::vector<channel*>>> memory_storage::resolve(
 
 void memory_storage::publish(std::vector<new_event> batch, const boost::asio::any_io_executor&,
                              publish_handler done) {
-    // In memory, stored is committed: the answer is ready at once, on the caller's thread.
-    auto ready = prepare(batch);
+    // In memory, stored is committed: the answer is ready at once, on the caller's thread. One
+    // lock for both steps: another thread's batch must not take a seq in between and be handed
+    // to the hub first (the hub's order is the seq order).
     publish_result result;
-    if (!ready) {
-        result.error = store_errc::channel_limit;
-    } else {
-        result.receipts = commit(std::move(*ready));
+    {
+        std::lock_guard lock(mutex_);
+        auto ready = prepare_locked(batch);
+        if (!ready) {
+            result.error = store_errc::channel_limit;
+        } else {
+            result.receipts = commit_locked(std::move(*ready));
+        }
     }
     done(std::move(result));
 }
@@ -65,6 +70,16 @@ void memory_storage::publish(std::vector<new_event> batch, const boost::asio::an
 std::optional<memory_storage::prepared> memory_storage::prepare(
     const std::vector<new_event>& batch) {
     std::lock_guard lock(mutex_);
+    return prepare_locked(batch);
+}
+
+std::vector<publish_receipt> memory_storage::commit(prepared batch) {
+    std::lock_guard lock(mutex_);
+    return commit_locked(std::move(batch));
+}
+
+std::optional<memory_storage::prepared> memory_storage::prepare_locked(
+    const std::vector<new_event>& batch) {
     std::vector<const std::vector<std::string>*> lists;
     lists.reserve(batch.size());
     for (const auto& event : batch) lists.push_back(&event.channels);
@@ -98,8 +113,7 @@ void memory_storage::push(channel& ch, std::uint64_t seq,
         observer_->evicted(ch.name, ch.ring.max_evicted_seq());
 }
 
-std::vector<publish_receipt> memory_storage::commit(prepared batch) {
-    std::lock_guard lock(mutex_);
+std::vector<publish_receipt> memory_storage::commit_locked(prepared batch) {
     std::vector<committed_event> events;
     events.reserve(batch.events.size());
     for (auto& e : batch.events) {

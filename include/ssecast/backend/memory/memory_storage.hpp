@@ -57,7 +57,8 @@ class memory_storage final : public storage {
         std::vector<entry> events;
     };
     // Nothing when the channels do not all fit under the limit (then nothing changed). Seqs are
-    // taken in call order; prepared batches must be committed or abandoned in that order.
+    // taken in call order; prepared batches must be committed (or abandoned) in that order, so the
+    // caller serializes the two steps (durable_storage: one queue to the database).
     std::optional<prepared> prepare(const std::vector<new_event>& batch);
     // Into the history, then to the sink: the receipts.
     std::vector<publish_receipt> commit(prepared batch);
@@ -76,6 +77,9 @@ class memory_storage final : public storage {
                  std::uint64_t floor, std::uint64_t last_seq);
 
   private:
+    // prepare() and commit() with mutex_ held.
+    std::optional<prepared> prepare_locked(const std::vector<new_event>& batch);
+    std::vector<publish_receipt> commit_locked(prepared batch);
     // The channels of each list, created where missing, duplicates removed; nothing when they do
     // not all fit under the channel limit.
     std::optional<std::vector<std::vector<channel*>>> resolve(
