@@ -335,6 +335,7 @@ void sqlite_journal::impl::idle() {
             exec("COMMIT") == SQLITE_OK) {
             last_sync = clock::now();
             unsynced = false;
+            commits.fetch_add(1, std::memory_order_relaxed);
         } else {
             exec("ROLLBACK");
         }
@@ -380,6 +381,13 @@ std::pair<std::unique_ptr<sqlite_journal>, journal_contents> sqlite_journal::ope
     if (!fs::is_directory(options.dir, ec))
         throw journal_error(options.dir.string() + " is not a directory");
 
+    // SQLite would only say "unable to open database file"; the reason is worth a line of its own.
+    // (access() honours a read-only mount even for root.)
+    for (const auto& place : {options.dir, options.dir / "ssecast.db"}) {
+        if (fs::exists(place, ec) && ::access(place.c_str(), W_OK) != 0)
+            throw journal_error("cannot write " + place.string() + ": " + std::strerror(errno));
+    }
+
     auto state = std::make_unique<impl>();
     auto& s = *state;
     s.options = options;
@@ -423,8 +431,8 @@ std::pair<std::unique_ptr<sqlite_journal>, journal_contents> sqlite_journal::ope
         if (version == 0 && tables > 0)
             throw journal_error("not an ssecast database (it has tables of its own)");
         if (version != 0 && version != schema_version) {
-            throw journal_error("unknown schema version " + std::to_string(version) +
-                                " (written by a newer ssecast?)");
+            throw journal_error("unknown schema version " + std::to_string(version) + " in " +
+                                name + " (written by a newer ssecast?)");
         }
         {
             statement check(s.db, "PRAGMA quick_check");
@@ -462,7 +470,11 @@ std::pair<std::unique_ptr<sqlite_journal>, journal_contents> sqlite_journal::ope
         contents.last_seq = static_cast<std::uint64_t>(meta["last_seq"]);
         contents.evicted_floor = static_cast<std::uint64_t>(meta["evicted_floor"]);
         {
-            statement c(s.db, "SELECT name, evicted_seq FROM channels");
+            // Every channel with evictions or stored events (0: none evicted yet), by name.
+            statement c(s.db,
+                        "SELECT name, evicted_seq FROM channels UNION ALL SELECT DISTINCT "
+                        "channel, 0 FROM history WHERE channel NOT IN (SELECT name FROM "
+                        "channels) ORDER BY 1");
             while (sqlite3_step(c.get()) == SQLITE_ROW) {
                 contents.evicted.emplace_back(
                     reinterpret_cast<const char*>(sqlite3_column_text(c.get(), 0)),
@@ -532,6 +544,7 @@ std::pair<std::unique_ptr<sqlite_journal>, journal_contents> sqlite_journal::ope
             why.find("not a database") != std::string::npos) {
             why += " (restore it from a backup, or move it away to start with an empty history)";
         }
+        if (why.find(name) != std::string::npos) throw journal_error(why);
         throw refuse(why);
     }
     s.refresh_size();
