@@ -16,6 +16,7 @@ std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 durable_storage::durable_storage(durable_options options, event_sink& sink) {
+    options.journal.after_completions = [this] { hand_back(); };
     auto [journal, contents] = sqlite_journal::open(options.journal);
     journal_ = std::move(journal);
     epoch_ = contents.epoch;
@@ -71,13 +72,34 @@ void durable_storage::publish(std::vector<new_event> batch, const boost::asio::a
             memory_->abandon(*held);
             result.error = store_errc::unavailable;
             result.detail = std::move(failed->message);
-        } else {
-            result.receipts = memory_->commit(std::move(*held));
+            // Possibly on the caller's thread (a full queue), where no hand_back() follows.
+            boost::asio::post(ex, [done, result = std::move(result)]() mutable {
+                done(std::move(result));
+            });
+            return;
         }
-        boost::asio::post(ex, [done, result = std::move(result)]() mutable {
-            done(std::move(result));
-        });
+        result.receipts = memory_->commit(std::move(*held));
+        finished_.push_back({ex, done, std::move(result)});
     });
+}
+
+void durable_storage::hand_back() {
+    while (!finished_.empty()) {
+        auto ex = finished_.front().ex;
+        std::vector<std::pair<publish_handler, publish_result>> theirs;
+        std::vector<finished> others;
+        for (auto& f : finished_) {
+            if (f.ex == ex) {
+                theirs.emplace_back(std::move(f.done), std::move(f.result));
+            } else {
+                others.push_back(std::move(f));
+            }
+        }
+        finished_ = std::move(others);
+        boost::asio::post(ex, [theirs = std::move(theirs)]() mutable {
+            for (auto& [done, result] : theirs) done(std::move(result));
+        });
+    }
 }
 
 void durable_storage::evicted(const std::string& channel, std::uint64_t up_to) {

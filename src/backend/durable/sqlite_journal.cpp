@@ -304,6 +304,7 @@ void sqlite_journal::impl::commit(std::deque<op>& ops) {
     for (auto& o : ops) {
         if (o.done) o.done(failed);
     }
+    if (options.after_completions) options.after_completions();
     // Under a steady load the writer is never idle: the file is looked after here too.
     housekeeping(clock::now());
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "ssecast/backend/durable/sqlite_journal.hpp"
 #include "ssecast/backend/memory/memory_storage.hpp"
@@ -48,7 +49,17 @@ class durable_storage final : public storage, private history_observer {
     void evicted(const std::string& channel, std::uint64_t up_to) override;
     void dropped(const std::string& channel, std::uint64_t floor) override;
 
+    // After a commit: one post per event loop for all its publishes, not one each (a wake-up of
+    // the loop per publish cost more than the write itself).
+    void hand_back();
+
     std::unique_ptr<sqlite_journal> journal_;
+    struct finished {
+        boost::asio::any_io_executor ex;
+        publish_handler done;
+        publish_result result;
+    };
+    std::vector<finished> finished_;  // the writer thread's
     std::unique_ptr<memory_storage> memory_;
     // Seqs are taken and batches queued to the journal under it, so the journal gets them in
     // seq order (and commits, and so hands them to the history, in that order).

@@ -32,6 +32,9 @@ struct journal_options {
     // memory stays bounded when the disk is slower than the publishers.
     std::size_t max_queue = 65536;
     std::uint64_t new_epoch = 0;  // the epoch stored when the database is created
+    // Runs on the writer thread after the completions of each commit: where a caller hands on,
+    // in one go, what the completions gathered.
+    std::function<void()> after_completions;
 };
 
 // One stored event, as appended and as read back at start.
