@@ -562,15 +562,17 @@ for run in runs:
             logged.setdefault(text[:200], []).append(run["name"])
     for h in (run["r"] or {}).get("limits_hit", []):
         if h.startswith("SHARED MACHINE"):
-            shared.append(f"{run['name']} ({h.split('other processes used ', 1)[-1].split(' (', 1)[0]})")
+            lp = get(run["r"], "machine", "load_phase") or {}
+            shared.append(f"{run['name']} (others {lp.get('other_processes_cores', 0):.2f}, "
+                          f"steal {lp.get('steal_cores', 0):.2f})")
         else:
             notes.append(f"- {run['name']}: {h}")
 for text, names in logged.items():
     who = "every run" if len(names) == len(runs) else ", ".join(names)
     notes.append(f"- server log (--log-level warn), {len(names)} run(s) ({who}): `{text}`")
 if shared:
-    notes.append(f"- SHARED MACHINE (ssecast-bench saw other processes using CPU during the load phase; those "
-                 f"figures are not reliable): {', '.join(shared)}")
+    notes.append(f"- SHARED MACHINE (ssecast-bench saw other processes, or the hypervisor's steal, take CPU during "
+                 f"the load phase, in cores; those figures are not reliable): {', '.join(shared)}")
 quiet = [l.rstrip() for l in open(quiet_file)]
 if notes:
     out.append("Failures, limits hit, server log lines:\n")

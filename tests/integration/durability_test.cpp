@@ -222,6 +222,17 @@ TEST(Durability, TruncatedDatabaseIsRefusedOrStartsConsistent) {
     EXPECT_NE(err.find("ssecast.db"), std::string::npos) << err;
 }
 
+// Two daemons on one directory would give out the same ids: the second is refused.
+TEST(Durability, SecondDaemonOnTheSameDirectoryIsRefused) {
+    test::temp_dir data;
+    test::server first(args_for(data.root(), "always"));
+    auto r = test::run_ssecast({"--listen", "127.0.0.1:0", "--data-dir", data.root().string()});
+    ASSERT_TRUE(r.status.exited) << r.err;
+    EXPECT_EQ(r.status.code, 3) << r.err;
+    EXPECT_NE(r.err.find("is in use by another ssecast"), std::string::npos) << r.err;
+    EXPECT_EQ(publish_one(first.port(), "still", "served").empty(), false);
+}
+
 TEST(Durability, MissingDirectoryIsRefusedWithExitCode3) {
     test::temp_dir data;
     auto r = test::run_ssecast({"--listen", "127.0.0.1:0", "--data-dir", (data.root() / "nope").string()});

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -117,6 +118,7 @@ struct sqlite_journal::impl {
     std::size_t queued_ops = 0;
     bool stopping = false;
     std::thread writer;
+    int lock_fd = -1;  // DIR/ssecast.lock, flock()ed for the journal's life: one daemon per DIR
 
     mutable std::mutex failure_mutex;
     std::optional<std::string> failure;
@@ -142,6 +144,7 @@ struct sqlite_journal::impl {
         forget_history = {};
         forget_channel = {};
         sqlite3_close(db);
+        if (lock_fd >= 0) ::close(lock_fd);
     }
 
     std::string error_text() const { return sqlite3_errmsg(db); }
@@ -154,6 +157,10 @@ struct sqlite_journal::impl {
         exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         synchronous_full = full;
     }
+    // A commit that changes nothing writes nothing (and syncs nothing): one that must reach the
+    // disk changes a counter.
+    std::uint64_t writes = 0;
+    int touch() { return meta("writes", ++writes); }
     int meta(const char* key, std::uint64_t value) {
         return set_meta.bind(1, std::string(key)).bind(2, static_cast<std::int64_t>(value)).run();
     }
@@ -318,7 +325,7 @@ void sqlite_journal::impl::idle() {
                     static_cast<std::uintmax_t>(fs.f_bavail) * fs.f_frsize >= recovery_free_bytes;
         set_synchronous(true);
         if (room && exec("BEGIN IMMEDIATE") == SQLITE_OK) {
-            if (meta("last_seq", last_seq) == SQLITE_DONE && exec("COMMIT") == SQLITE_OK) {
+            if (touch() == SQLITE_DONE && exec("COMMIT") == SQLITE_OK) {
                 std::lock_guard lock(failure_mutex);
                 failure.reset();
             } else {
@@ -332,7 +339,7 @@ void sqlite_journal::impl::idle() {
         // Nothing to commit, but commits are waiting for their sync: a synced commit of no
         // change makes them durable.
         set_synchronous(true);
-        if (exec("BEGIN IMMEDIATE") == SQLITE_OK && meta("last_seq", last_seq) == SQLITE_DONE &&
+        if (exec("BEGIN IMMEDIATE") == SQLITE_OK && touch() == SQLITE_DONE &&
             exec("COMMIT") == SQLITE_OK) {
             last_sync = clock::now();
             unsynced = false;
@@ -391,6 +398,15 @@ std::pair<std::unique_ptr<sqlite_journal>, journal_contents> sqlite_journal::ope
 
     auto state = std::make_unique<impl>();
     auto& s = *state;
+    // Two daemons on one directory would hand out the same seqs: the second is refused.
+    auto lock_path = (options.dir / "ssecast.lock").string();
+    s.lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s.lock_fd < 0)
+        throw journal_error("cannot create " + lock_path + ": " + std::strerror(errno));
+    if (::flock(s.lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        throw journal_error(options.dir.string() + " is in use by another ssecast (" + lock_path +
+                            " is locked)");
+    }
     s.options = options;
     s.file = options.dir / "ssecast.db";
     bool created = !fs::exists(s.file, ec);
