@@ -100,8 +100,8 @@ void event_stream::start(std::optional<std::string> last_event_id, const std::st
     owner_.store().subscribe(
         channels_, last_event_id, *this, owner_.shard(), owner_.settings().max_queue,
         socket_.get_executor(),
-        [self, resumed = last_event_id.has_value(), extra_headers](subscription_start begin) {
-            self->started(std::move(begin), resumed, extra_headers);
+        [self, resume_from = last_event_id, extra_headers](subscription_start begin) {
+            self->started(std::move(begin), resume_from, extra_headers);
         },
         [self] {
             // More went live while the backlog was read than the queue may hold: the client
@@ -111,7 +111,8 @@ void event_stream::start(std::optional<std::string> last_event_id, const std::st
         });
 }
 
-void event_stream::started(subscription_start begin, bool resumed,
+void event_stream::started(subscription_start begin,
+                           const std::optional<std::string>& last_event_id,
                            const std::string& extra_headers) {
     if (closed_) {
         // Closed (shutdown) while the backlog was read.
@@ -126,7 +127,7 @@ void event_stream::started(subscription_start begin, bool resumed,
     // was published meanwhile instead of losing it.
     auto prelude =
         ":ok\nretry: " + std::to_string(owner_.settings().reconnect_delay.count()) + "\n";
-    if (!resumed && !begin.error) prelude += "id: " + begin.position + "\n";
+    if (!last_event_id && !begin.error) prelude += "id: " + begin.position + "\n";
     append(std::make_shared<const std::string>(prelude + "\n"));
     if (begin.error) {
         // EventSource retries only after a 200: the stream opens and tells it when to come back.
@@ -145,8 +146,9 @@ void event_stream::started(subscription_start begin, bool resumed,
     for (const auto& f : begin.backlog) append(f);
     events_replayed_ = begin.replayed;
     write_queued();
-    spdlog::debug("stream open peer={} channels={} replayed={} resync={}", peer_,
-                  fmt::join(channels_, ","), begin.replayed, begin.resync);
+    spdlog::debug("stream open peer={} channels={} last_event_id={} replayed={} resync={}", peer_,
+                  fmt::join(channels_, ","), last_event_id.value_or("-"), begin.replayed,
+                  begin.resync);
     watch_peer();
 }
 

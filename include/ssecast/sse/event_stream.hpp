@@ -49,7 +49,8 @@ class event_stream final : public subscriber,
 
   private:
     // The subscription is made and its backlog read (or refused): the response goes out.
-    void started(subscription_start begin, bool resumed, const std::string& extra_headers);
+    void started(subscription_start begin, const std::optional<std::string>& last_event_id,
+                 const std::string& extra_headers);
     // Queues within the subscriber's byte limit; past it, disconnects the subscriber.
     bool append_bounded(const frame& f);
     bool enqueue(const frame& f);
